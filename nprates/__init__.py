@@ -1,0 +1,13 @@
+"""nprates: empirical convergence rates of sequence estimators.
+
+Function classes with direction- and input-dependent smoothness, their theoretical
+exponents, and (in submodules) studies that fit estimators across sample sizes.
+"""
+
+from nprates.smoothness import Smoothness, recommended_t_max, theoretical_exponent
+from nprates.targets import GammaSmooth, PiecewiseGammaSmooth
+
+__version__ = "0.1.0"
+
+__all__ = ["Smoothness", "GammaSmooth", "PiecewiseGammaSmooth", "theoretical_exponent",
+           "recommended_t_max", "__version__"]

@@ -1,0 +1,5 @@
+import sys
+
+from nprates.cli import main
+
+sys.exit(main())
