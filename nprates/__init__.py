@@ -6,8 +6,11 @@ exponents, and (in submodules) studies that fit estimators across sample sizes.
 
 from nprates.smoothness import Smoothness, recommended_t_max, theoretical_exponent
 from nprates.targets import GammaSmooth, PiecewiseGammaSmooth
+from nprates.tasks import (IGNORE_INDEX, AssociativeRecall, InputCopying, TokenBatch,
+                           exact_match, token_accuracy)
 
 __version__ = "0.1.0"
 
 __all__ = ["Smoothness", "GammaSmooth", "PiecewiseGammaSmooth", "theoretical_exponent",
-           "recommended_t_max", "__version__"]
+           "recommended_t_max", "InputCopying", "AssociativeRecall", "TokenBatch", "IGNORE_INDEX",
+           "token_accuracy", "exact_match", "__version__"]
