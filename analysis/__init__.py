@@ -1,0 +1,23 @@
+"""Convergence exponents with confidence intervals, comparisons and theory checks.
+
+Works from a results table (``analysis.schema``: one row per fitted model) alone:
+
+>>> from analysis import simulate_curves, fit_rate, compare_rates, check_theory
+>>> table = simulate_curves(0.6, replicates=5, noise=0.2, seed=1)
+>>> fit = fit_rate(table)
+>>> print(fit.summary())                              # doctest: +SKIP
+>>> check_theory(fit, 0.6).status
+'consistent'
+"""
+
+from .compare import RateComparison, compare_rates
+from .rates import METHODS, RateFit, fit_all, fit_rate
+from .schema import validate_results
+from .simulate import CoverageResult, coverage, default_sizes, simulate_curves
+from .theory import TheoryCheck, check_theory
+
+__all__ = [
+    "fit_rate", "fit_all", "compare_rates", "check_theory", "simulate_curves", "coverage",
+    "RateFit", "RateComparison", "TheoryCheck", "CoverageResult", "validate_results",
+    "default_sizes", "METHODS",
+]

@@ -1,0 +1,98 @@
+"""compare_rates: paired comparison, equivalence, risk ratios."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import RateComparison, compare_rates, simulate_curves
+
+
+def test_same_exponent_is_comparable():
+    t = simulate_curves({"ssm": 0.6, "transformer": 0.6}, replicates=5, noise=0.2, seed=11)
+    c = compare_rates(t, "ssm", "transformer")
+    assert isinstance(c, RateComparison)
+    assert c.verdict == "comparable" and c.comparable
+    assert c.p_equivalence < 0.05
+    assert c.ci[0] < 0 < c.ci[1]
+    assert c.equivalence_ci[0] > -0.1 and c.equivalence_ci[1] < 0.1
+    assert c.pairing == "shared data seeds" and c.n_pairs == 35
+
+
+def test_exponents_03_apart_are_not_comparable():
+    t = simulate_curves({"ssm": 0.4, "transformer": 0.7}, replicates=5, noise=0.2, seed=12)
+    c = compare_rates(t, "ssm", "transformer")
+    assert c.verdict == "different" and not c.comparable
+    assert c.p_value < 0.001
+    assert c.ci[0] < -0.3 + 0.12 and c.ci[1] < -0.15
+    assert c.faster == "transformer"
+    assert c.difference == pytest.approx(c.exponent_a - c.exponent_b)
+
+
+def test_inconclusive_with_too_little_data():
+    t = simulate_curves({"a": 0.5, "b": 0.6}, sizes=[100, 300, 1000], replicates=2,
+                        noise=1.0, seed=3)
+    c = compare_rates(t, "a", "b")
+    assert c.verdict == "inconclusive"
+    assert "Inconclusive" in c.summary()
+
+
+def test_risk_ratio_per_size():
+    t = simulate_curves({"a": 0.5}, replicates=5, noise=0.1, seed=1)
+    u = simulate_curves({"b": 0.5}, replicates=5, noise=0.1, seed=2, scale=2.0)
+    c = compare_rates(pd.concat([t, u]), "a", "b")
+    rr = c.risk_ratio
+    assert list(rr["n"]) == sorted(set(t["n"]))
+    assert np.all(rr["ci_low"] < rr["ratio"]) and np.all(rr["ratio"] < rr["ci_high"])
+    assert np.mean((rr["ci_low"] < 0.5) & (0.5 < rr["ci_high"])) >= 5 / 7
+    assert rr["paired"].all()  # paired by (n, replicate)
+    assert c.pairing == "different data seeds"  # simulated with different seeds
+    assert any("do not share training data" in w for w in c.warnings)
+
+
+def test_pairing_cancels_shared_noise():
+    base = simulate_curves(0.5, replicates=5, noise=0.3, seed=5, estimator="a")
+    b = base.assign(estimator="b", risk=base["risk"] * 1.5)  # same noise, same exponent
+    c = compare_rates(pd.concat([base, b]), "a", "b")
+    assert c.se < 1e-9 and abs(c.difference) < 1e-9
+    assert c.verdict == "comparable"
+    b2 = b.assign(data_seed="other:" + b["data_seed"])
+    assert compare_rates(pd.concat([base, b2]), "a", "b").pairing == "different data seeds"
+
+
+def test_failed_cells_and_summary():
+    t = simulate_curves({"a": 0.5, "b": 0.55}, replicates=4, noise=0.2, seed=7,
+                        fail_rate=0.1)
+    c = compare_rates(t, "a", "b", margin=0.15)
+    text = c.summary()
+    for part in ("Convergence rate comparison", "difference a-b", "Risk ratio", "Verdict:",
+                 "+-0.15"):
+        assert part in text
+    json.dumps(c.to_dict(), allow_nan=False)
+    assert c.n_pairs == int(((t[t.estimator == "a"].status == "ok").to_numpy()
+                             & (t[t.estimator == "b"].status == "ok").to_numpy()).sum())
+    assert c.fit_a.n_failed + c.fit_b.n_failed == int((t.status != "ok").sum())
+
+
+def test_compare_bad_input():
+    t = simulate_curves({"a": 0.5, "b": 0.55}, replicates=3, noise=0.2, seed=7)
+    with pytest.raises(ValueError, match="unknown estimator 'zzz'"):
+        compare_rates(t, "a", "zzz")
+    with pytest.raises(ValueError, match="different estimators"):
+        compare_rates(t, "a", "a")
+    with pytest.raises(ValueError, match="margin"):
+        compare_rates(t, "a", "b", margin=0)
+    two = pd.concat([t, t.assign(target="other")])
+    with pytest.raises(ValueError, match="target="):
+        compare_rates(two, "a", "b")
+    assert compare_rates(two, "a", "b", target="other").target == "other"
+
+
+def test_offset_comparison_runs():
+    t = simulate_curves({"a": 0.5, "b": 0.5}, replicates=4, noise=0.1, seed=7, offset=1e-3)
+    c = compare_rates(t, "a", "b", method="offset", n_boot=300)
+    assert math.isfinite(c.se) and c.method == "offset"
