@@ -1,0 +1,193 @@
+"""The training loop shared by the torch estimators, batched over replicates.
+
+``train_replicates`` trains the R replicates of a stacked network (``layers``) together:
+AdamW on a per-replicate mean loss, mini-batches drawn on the device from a per-replicate
+shuffle, a validation pass once per epoch, per-replicate early stopping with the best
+weights restored. Replicates never interact: the summed loss has the gradient of each
+replicate's own loss in its own parameters, and AdamW updates elementwise. A replicate
+that stops early (patience exhausted, or a loss that is NaN or inf) is removed from the
+batch, with its optimiser state, so the others go on exactly as if trained alone.
+
+Device traffic: the data arrive on the device once; per step nothing is copied between
+host and device; once per epoch the shuffle order goes to the device and the loss values
+(2R numbers) come back.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from .layers import replicate_state, set_replicate_state
+
+EVAL_TOKENS = 2 ** 16  # tokens (summed over replicates) per chunk of an evaluation pass
+
+
+@dataclass
+class TrainingConfig:
+    """Optimisation budget. ``ssm_lr`` (None: ``lr``) applies to ``ssm_parameter_names``."""
+
+    lr: float = 3e-3
+    weight_decay: float = 0.01
+    batch_size: int = 64
+    max_epochs: int = 200
+    patience: int = 20
+    max_steps: int | None = None
+    ssm_lr: float | None = None
+
+
+@dataclass
+class ReplicateOutcome:
+    """What training did to one replicate; losses in the units of ``loss_fn``."""
+
+    train_history: list = field(default_factory=list)   # mean mini-batch loss per epoch
+    val_history: list = field(default_factory=list)     # validation loss per epoch (NaN: none)
+    n_epochs: int = 0
+    n_steps: int = 0
+    best_epoch: int = 0
+    val_loss: float = math.inf                          # best validation loss (NaN: none)
+    train_loss: float = math.nan                        # of the restored weights, eval mode
+    diverged_epoch: int | None = None
+
+
+def parameter_groups(network: torch.nn.Module, config: TrainingConfig) -> list[dict]:
+    """AdamW groups: SSM dynamics (``ssm_lr``, no weight decay); per-replicate vectors
+    (biases, norm gains, skips: at most 2 dimensions with the replicate one) and names in
+    ``no_weight_decay_names`` (no weight decay); all other tensors (weight decay)."""
+    named = {"ssm": set(), "no_decay": set()}
+    for prefix, module in network.named_modules():
+        for attr, key in (("ssm_parameter_names", "ssm"), ("no_weight_decay_names", "no_decay")):
+            named[key].update(f"{prefix}.{name}" if prefix else name
+                              for name in getattr(module, attr, ()))
+    groups = {"ssm": [], "no_decay": [], "decay": []}
+    for name, p in network.named_parameters():
+        if name in named["ssm"]:
+            groups["ssm"].append(p)
+        elif name in named["no_decay"] or p.dim() <= 2:
+            groups["no_decay"].append(p)
+        else:
+            groups["decay"].append(p)
+    ssm_lr = config.lr if config.ssm_lr is None else config.ssm_lr
+    settings = {"ssm": (ssm_lr, 0.0), "no_decay": (config.lr, 0.0),
+                "decay": (config.lr, config.weight_decay)}
+    return [{"params": params, "lr": settings[key][0], "weight_decay": settings[key][1]}
+            for key, params in groups.items() if params]
+
+
+@torch.no_grad()
+def mean_loss(network, loss_fn, X, Y) -> torch.Tensor:
+    """Per-replicate mean of ``loss_fn`` over all sequences of X (R, n, ...), eval mode."""
+    network.eval()
+    R, n, T = X.shape[:3]
+    chunk = max(1, EVAL_TOKENS // (R * T))
+    total = torch.zeros(R, device=X.device)
+    for start in range(0, n, chunk):
+        xb, yb = X[:, start:start + chunk], Y[:, start:start + chunk]
+        total += loss_fn(network(xb), yb) * xb.shape[1]
+    return total / n
+
+
+def _optimizer(network, config: TrainingConfig) -> torch.optim.AdamW:
+    return torch.optim.AdamW(parameter_groups(network, config), foreach=True)
+
+
+def _keep_replicates(network, optimizer, keep: torch.Tensor, config: TrainingConfig):
+    """Drop every replicate not in ``keep`` (indices) from the network and the optimiser
+    state; returns the optimiser of the smaller network."""
+    moments = {name: optimizer.state.get(p, {}) for name, p in network.named_parameters()}
+    set_replicate_state(network, {name: t[keep] for name, t in replicate_state(network).items()})
+    optimizer = _optimizer(network, config)
+    for name, p in network.named_parameters():  # AdamW's moments, not its step count
+        optimizer.state[p] = {key: value[keep] if torch.is_tensor(value) and value.dim() > 0
+                              else value for key, value in moments[name].items()}
+    return optimizer
+
+
+def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_seeds,
+                     config: TrainingConfig) -> list[ReplicateOutcome]:
+    """Train the stacked ``network`` in place; on return it holds each replicate's best weights.
+
+    Parameters
+    ----------
+    network : module of the replicate layout, on the device of the data, R replicates.
+    loss_fn : ``loss_fn(outputs, targets) -> (R,)``, each replicate's mean loss over the
+        sequences of the batch; ``outputs = network(X[:, batch])``.
+    X_train, Y_train : tensors (R, n_train, ...) on the device.
+    X_val, Y_val : tensors (R, n_val, ...), or None: no validation, no early stopping, the
+        weights of the last epoch are kept.
+    shuffle_seeds : R integers, the seeds of the mini-batch orders.
+    config : ``TrainingConfig``.
+    """
+    R, n_train = X_train.shape[:2]
+    device = X_train.device
+    optimizer = _optimizer(network, config)
+    generators = [torch.Generator().manual_seed(int(s)) for s in shuffle_seeds]
+    best = {name: t.detach().clone() for name, t in replicate_state(network).items()}
+    outcomes = [ReplicateOutcome() for _ in range(R)]
+    active = list(range(R))   # the replicates still training, in the network's order
+    data = (X_train, Y_train, X_val, Y_val)
+    steps = 0
+    for epoch in range(1, config.max_epochs + 1):
+        Xt, Yt, Xv, Yv = data
+        network.train()
+        order = torch.stack([torch.randperm(n_train, generator=generators[r]) for r in active])
+        order = order.to(device)
+        rows = torch.arange(len(active), device=device).unsqueeze(1)
+        total, seen = torch.zeros(len(active), device=device), 0
+        for start in range(0, n_train, config.batch_size):
+            batch = order[:, start:start + config.batch_size]
+            losses = loss_fn(network(Xt[rows, batch]), Yt[rows, batch])
+            optimizer.zero_grad(set_to_none=True)
+            losses.sum().backward()
+            optimizer.step()
+            total += losses.detach() * batch.shape[1]
+            seen += batch.shape[1]
+            steps += 1
+            if config.max_steps is not None and steps >= config.max_steps:
+                break
+        train = total / seen
+        if Xv is None:
+            val = torch.full_like(train, math.nan)
+        else:
+            val = mean_loss(network, loss_fn, Xv, Yv)
+        train, val = torch.stack([train, val]).tolist()  # the epoch's one transfer to the host
+
+        improved, keep = [], []
+        for i, r in enumerate(active):
+            out = outcomes[r]
+            out.train_history.append(train[i])
+            out.val_history.append(val[i])
+            out.n_epochs, out.n_steps = epoch, steps
+            if not math.isfinite(train[i]) or (Xv is not None and not math.isfinite(val[i])):
+                out.diverged_epoch = epoch
+                continue
+            if Xv is None or val[i] < out.val_loss:
+                out.val_loss, out.best_epoch = val[i], epoch
+                improved.append(i)
+            if epoch - out.best_epoch < config.patience:
+                keep.append(i)
+        if improved:
+            src = torch.tensor(improved, device=device)
+            dst = torch.tensor([active[i] for i in improved], device=device)
+            with torch.no_grad():
+                for name, t in replicate_state(network).items():
+                    best[name][dst] = t[src]
+        if config.max_steps is not None and steps >= config.max_steps:
+            break
+        if len(keep) < len(active):
+            idx = torch.tensor(keep, device=device, dtype=torch.long)
+            optimizer = _keep_replicates(network, optimizer, idx, config)
+            data = tuple(None if d is None else d[idx] for d in data)
+            active = [active[i] for i in keep]
+        if not active:
+            break
+
+    set_replicate_state(network, best)
+    final = mean_loss(network, loss_fn, X_train, Y_train).tolist()
+    for out, loss in zip(outcomes, final):
+        out.train_loss = loss
+        if X_val is None:
+            out.val_loss = math.nan
+    return outcomes
