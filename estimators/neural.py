@@ -92,7 +92,7 @@ class NeuralSequenceEstimator(BaseEstimator):
       module passed to the network by ``_build_network``.
 
     The training hyperparameters every subclass takes: ``lr``, ``weight_decay``,
-    ``batch_size``, ``max_epochs``, ``max_steps``, ``patience``, ``val_fraction``,
+    ``batch_size``, ``max_epochs``, ``max_steps``, ``min_steps``, ``patience``, ``val_fraction``,
     ``device``, ``random_state`` (and ``ssm_lr`` where the network has SSM layers).
     """
 
@@ -206,6 +206,7 @@ class NeuralSequenceEstimator(BaseEstimator):
         for name in ("batch_size", "max_epochs", "patience"):
             _check_int(name, getattr(self, name))
         _check_int("max_steps", self.max_steps, none_ok=True)
+        _check_int("min_steps", self.min_steps, low=0)
         if hasattr(self, "ssm_lr"):
             _check_real("ssm_lr", self.ssm_lr, 0.0, low_ok=False, none_ok=True)
         if hasattr(self, "bound"):
@@ -215,6 +216,7 @@ class NeuralSequenceEstimator(BaseEstimator):
         return TrainingConfig(lr=self.lr, weight_decay=self.weight_decay,
                               batch_size=self.batch_size, max_epochs=self.max_epochs,
                               patience=self.patience, max_steps=self.max_steps,
+                              min_steps=self.min_steps,
                               ssm_lr=getattr(self, "ssm_lr", None))
 
     # -- prediction -----------------------------------------------------------------------
@@ -314,11 +316,13 @@ class SSMRegressor(NeuralRegressor):
         short sequences studied here (S4D's 1e-3..1e-1 suits thousands of tokens).
     bound : float or None
         Predictions are clipped to [-bound, bound].
-    lr, ssm_lr, weight_decay, batch_size, max_epochs, max_steps, patience, val_fraction :
+    lr, ssm_lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
+    val_fraction :
         Training: AdamW, mini-batches of ``batch_size`` sequences, at most ``max_epochs``
         epochs and ``max_steps`` steps (None: no limit), early stopping after ``patience``
         epochs without a better validation loss on ``val_fraction`` of the training
-        sequences (0: no validation, the last weights are kept).
+        sequences (0: no validation, the last weights are kept); never fewer than
+        ``min_steps`` steps, so that small samples (one step per epoch) still train.
     device : "auto", "cpu", "cuda" or "cuda:K"
     random_state : int, RandomState or None
     """
@@ -326,7 +330,7 @@ class SSMRegressor(NeuralRegressor):
     def __init__(self, width=32, n_layers=2, d_state=16, window=None, fnn_width=64,
                  fnn_depth=1, residual=True, norm=True, dt_min=1e-2, dt_max=1.0, bound=None,
                  lr=3e-3, ssm_lr=1e-3, weight_decay=0.01, batch_size=64, max_epochs=200,
-                 max_steps=None, patience=20, val_fraction=0.2, device="auto",
+                 max_steps=None, min_steps=200, patience=20, val_fraction=0.2, device="auto",
                  random_state=None):
         self.width = width
         self.n_layers = n_layers
@@ -345,6 +349,7 @@ class SSMRegressor(NeuralRegressor):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.max_steps = max_steps
+        self.min_steps = min_steps
         self.patience = patience
         self.val_fraction = val_fraction
         self.device = device
@@ -372,15 +377,15 @@ class TransformerRegressor(NeuralRegressor):
     ----------
     width, n_layers, n_heads, window, fnn_width, fnn_depth, positional :
         Architecture (``TransformerNetwork``).
-    bound, lr, weight_decay, batch_size, max_epochs, max_steps, patience, val_fraction,
+    bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience, val_fraction,
     device, random_state :
         As for ``SSMRegressor``.
     """
 
     def __init__(self, width=32, n_layers=2, n_heads=4, window=None, fnn_width=64,
                  fnn_depth=1, positional="sinusoidal", bound=None, lr=3e-3, weight_decay=0.01,
-                 batch_size=64, max_epochs=200, max_steps=None, patience=20, val_fraction=0.2,
-                 device="auto", random_state=None):
+                 batch_size=64, max_epochs=200, max_steps=None, min_steps=200, patience=20,
+                 val_fraction=0.2, device="auto", random_state=None):
         self.width = width
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -394,6 +399,7 @@ class TransformerRegressor(NeuralRegressor):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.max_steps = max_steps
+        self.min_steps = min_steps
         self.patience = patience
         self.val_fraction = val_fraction
         self.device = device
@@ -427,14 +433,14 @@ class WindowMLP(NeuralRegressor):
         Hidden units per layer.
     depth : int, default 2
         Hidden layers.
-    bound, lr, weight_decay, batch_size, max_epochs, max_steps, patience, val_fraction,
+    bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience, val_fraction,
     device, random_state :
         As for ``SSMRegressor``.
     """
 
     def __init__(self, window=None, width=64, depth=2, bound=None, lr=3e-3, weight_decay=0.01,
-                 batch_size=64, max_epochs=200, max_steps=None, patience=20, val_fraction=0.2,
-                 device="auto", random_state=None):
+                 batch_size=64, max_epochs=200, max_steps=None, min_steps=200, patience=20,
+                 val_fraction=0.2, device="auto", random_state=None):
         self.window = window
         self.width = width
         self.depth = depth
@@ -444,6 +450,7 @@ class WindowMLP(NeuralRegressor):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.max_steps = max_steps
+        self.min_steps = min_steps
         self.patience = patience
         self.val_fraction = val_fraction
         self.device = device

@@ -27,7 +27,13 @@ EVAL_TOKENS = 2 ** 16  # tokens (summed over replicates) per chunk of an evaluat
 
 @dataclass
 class TrainingConfig:
-    """Optimisation budget. ``ssm_lr`` (None: ``lr``) applies to ``ssm_parameter_names``."""
+    """Optimisation budget. ``ssm_lr`` (None: ``lr``) applies to ``ssm_parameter_names``.
+
+    Training ends after ``max_epochs`` epochs, or for a replicate after ``patience`` epochs
+    without a better validation loss, but never before ``min_steps`` optimizer steps: at
+    small n an epoch is one or two steps, and epoch counts alone would stop there before
+    the network has learnt anything. ``max_steps`` (None: no limit) ends it regardless.
+    """
 
     lr: float = 3e-3
     weight_decay: float = 0.01
@@ -35,6 +41,7 @@ class TrainingConfig:
     max_epochs: int = 200
     patience: int = 20
     max_steps: int | None = None
+    min_steps: int = 0
     ssm_lr: float | None = None
 
 
@@ -129,7 +136,9 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
     active = list(range(R))   # the replicates still training, in the network's order
     data = (X_train, Y_train, X_val, Y_val)
     steps = 0
-    for epoch in range(1, config.max_epochs + 1):
+    epoch = 0
+    while epoch < config.max_epochs or steps < config.min_steps:
+        epoch += 1
         Xt, Yt, Xv, Yv = data
         network.train()
         order = torch.stack([torch.randperm(n_train, generator=generators[r]) for r in active])
@@ -166,7 +175,7 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
             if Xv is None or val[i] < out.val_loss:
                 out.val_loss, out.best_epoch = val[i], epoch
                 improved.append(i)
-            if epoch - out.best_epoch < config.patience:
+            if epoch - out.best_epoch < config.patience or steps < config.min_steps:
                 keep.append(i)
         if improved:
             src = torch.tensor(improved, device=device)

@@ -13,7 +13,7 @@ from estimators.networks import SSMNetwork, TransformerNetwork, WindowMLPNetwork
 from estimators.neural import SSMRegressor, TransformerRegressor, WindowMLP
 
 T, L, LAG = 10, 6, 3  # 10 tokens, the last 6 scored, a delay of 3 tokens
-SMALL = dict(batch_size=32, random_state=0, device="cpu")
+SMALL = dict(min_steps=0, batch_size=32, random_state=0, device="cpu")
 ESTIMATORS = {
     "ssm": lambda **kw: SSMRegressor(width=16, fnn_width=32, **{**SMALL, **kw}),
     "transformer": lambda **kw: TransformerRegressor(width=16, fnn_width=32, **{**SMALL, **kw}),
@@ -122,6 +122,16 @@ def test_early_stopping_restores_the_best_weights():
     assert est.n_epochs_ == est.best_epoch_ + 3 < 200
     val_mse = est.val_loss_
     assert val_mse == min(est.history_["val_loss"])
+
+
+def test_min_steps_outlasts_patience_and_max_epochs_at_small_n():
+    X, y = delayed_copy(40, 0)  # 32 training sequences: one step per epoch
+    y = y + np.random.default_rng(1).normal(size=y.shape)
+    est = ESTIMATORS["window_mlp"](max_epochs=5, patience=2, min_steps=30).fit(X, y)
+    assert est.n_steps_ == est.n_epochs_ == 30
+    assert est.val_loss_ == min(est.history_["val_loss"])  # best weights still restored
+    capped = ESTIMATORS["window_mlp"](max_epochs=5, min_steps=30, max_steps=12).fit(X, y)
+    assert capped.n_steps_ == 12
 
 
 def test_max_steps_and_no_validation():
