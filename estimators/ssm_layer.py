@@ -81,12 +81,21 @@ class S4DLayer(nn.Module):
         return dt * A, torch.complex(self.C[..., 0], self.C[..., 1]) * B_bar
 
     def kernel(self, length: int) -> torch.Tensor:
-        """K_s for s < min(U, length): shape (R, H, min(U, length))."""
+        """K_s for s < min(U, length): shape (R, H, min(U, length)).
+
+        With s = a c + b (c ~ sqrt(U)), C B_bar A_bar^s = (C B_bar A_bar^(a c)) A_bar^b, so the
+        Vandermonde product is one batched (a x N/2) @ (N/2 x c) matrix product of two small
+        power tables instead of (R, H, N/2, U) complex exponentials.
+        """
         U = length if self.window is None else min(self.window, length)
         dtA, CB = self.discrete()
-        s = torch.arange(U, device=CB.device, dtype=torch.float32)
-        powers = torch.exp(dtA.unsqueeze(-1) * s)                 # A_bar^s: (R, H, N/2, U)
-        return 2 * torch.einsum("rhm,rhms->rhs", CB, powers).real
+        c = math.isqrt(U - 1) + 1
+        a = -(-U // c)
+        steps = torch.arange(max(a, c), device=CB.device, dtype=torch.float32)
+        outer = CB.unsqueeze(-1) * torch.exp(dtA.unsqueeze(-1) * (steps[:a] * c))  # (R,H,N/2,a)
+        inner = torch.exp(dtA.unsqueeze(-1) * steps[:c])                         # (R,H,N/2,c)
+        K = torch.matmul(outer.transpose(-1, -2), inner)                         # (R, H, a, c)
+        return 2 * K.real.flatten(-2)[..., :U]
 
     def forward(self, u):
         R, _, T, H = u.shape
