@@ -13,6 +13,11 @@ import sys
 
 COMMANDS = {
     "theory": "nprates.cli.theory",
+    "fit": "nprates.cli.fit",
+    "compare": "nprates.cli.compare",
+    "run": "nprates.cli.run",
+    "report": "nprates.cli.report",
+    "demo": "nprates.cli.demo",
 }
 
 

@@ -1,0 +1,27 @@
+"""Rate studies: declarative sweeps over targets x estimators x sample sizes x replicates.
+
+>>> study = Study.from_toml("examples/quick.toml")      # validated before any work
+>>> results = run_study(study, "results/quick")          # resumable, one row per cell
+>>> results = load_results("results/quick")              # at any time, even mid-run
+
+The runner and the store (pandas) load on first use, so that worker processes, which
+only need the spec and the cells, start quickly.
+"""
+
+from importlib import import_module
+
+from nprates.studies.spec import EstimatorSpec, Study, StudyError, TargetSpec
+
+_LAZY = {"run_study": "nprates.studies.runner", "StudyIncomplete": "nprates.studies.runner",
+         "load_results": "nprates.studies.store"}
+
+__all__ = ["Study", "StudyError", "StudyIncomplete", "TargetSpec", "EstimatorSpec",
+           "run_study", "load_results"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nprates.studies' has no attribute {name!r}")

@@ -1,0 +1,176 @@
+"""Building a study's pieces from its spec: targets, data sets and estimators.
+
+Everything here is deterministic given the study: targets from their construction
+seeds, training data from the (target, n, replicate) streams, the test set from the
+target's test stream (see ``seeds``). Targets and test sets are cached per process,
+so a worker builds each once however many tasks it runs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from estimators.replicates import supports_batching
+from nprates.studies import seeds
+from nprates.studies.spec import (SMOOTHNESS_CLASS, TARGET_KINDS, Study, StudyError,
+                                  accepted_keywords, canonical_json, import_object)
+
+_SEED_KEYWORDS = ("seed", "random_state")
+_CACHE_SIZE = 8
+_targets: dict = {}
+_test_sets: dict = {}
+
+
+# -- targets -------------------------------------------------------------------------------
+
+def target_seed(study: Study, label: str) -> int:
+    """The construction seed of a target: its own ``seed`` if given, else its stream's."""
+    spec = study.targets[label]
+    return spec.seed if spec.seed is not None else seeds.target_seed(study.seed, label)
+
+
+def call(factory, params: dict, name: str, what: str):
+    """``factory(**params)``; any exception becomes a StudyError naming ``name``."""
+    try:
+        return factory(**params)
+    except StudyError:
+        raise
+    except Exception as exc:
+        raise StudyError(name, f"{what}(...) failed: {type(exc).__name__}: {exc}") from None
+
+
+def check_keywords(factory, params: dict, name: str, what: str) -> set[str] | None:
+    """Refuse a keyword ``factory`` does not take (StudyError naming ``name.key``).
+
+    Returns the accepted keywords, or None when ``factory`` takes ``**kwargs``.
+    """
+    accepted = accepted_keywords(factory)
+    if accepted is not None:
+        for key in params:
+            if key not in accepted:
+                raise StudyError(f"{name}.{key}", f"unknown parameter of {what}; expected one "
+                                 f"of {', '.join(sorted(accepted))}")
+    return accepted
+
+
+def construct_target(study: Study, label: str):
+    """Build the target ``label`` of ``study`` (not cached)."""
+    spec = study.targets[label]
+    name = f"targets.{label}"
+    seed = target_seed(study, label)
+    params = dict(spec.params)
+    if spec.kind == "callable":
+        factory = import_object(spec.factory, f"{name}.factory")
+        if not callable(factory):
+            raise StudyError(f"{name}.factory", f"{spec.factory!r} is not callable")
+        prefix = f"{name}.params"
+    else:
+        factory = import_object(TARGET_KINDS[spec.kind], f"{name}.kind")
+        prefix = name
+        if isinstance(params.get("smoothness"), dict):
+            smoothness_cls = import_object(SMOOTHNESS_CLASS, f"{name}.smoothness")
+            sm = dict(params["smoothness"])
+            accepted = check_keywords(smoothness_cls, sm, f"{name}.smoothness", "Smoothness")
+            if "seed" not in sm and accepted is not None and "seed" in accepted:
+                sm["seed"] = seed
+            params["smoothness"] = call(smoothness_cls, sm, f"{name}.smoothness", "Smoothness")
+    what = getattr(factory, "__name__", str(spec.factory))
+    accepted = check_keywords(factory, params, prefix, what)
+    for key in _SEED_KEYWORDS:
+        if accepted is not None and key in accepted:
+            params.setdefault(key, seed)
+            break
+    return call(factory, params, name, what)
+
+
+def _target_key(study: Study, label: str) -> str:
+    return canonical_json([study.targets[label].to_dict(), target_seed(study, label)])
+
+
+def build_target(study: Study, label: str):
+    """The target ``label``, built once per process."""
+    key = _target_key(study, label)
+    if key not in _targets:
+        if len(_targets) >= _CACHE_SIZE:
+            _targets.clear()
+        _targets[key] = construct_target(study, label)
+    return _targets[key]
+
+
+def test_set(study: Study, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """The noise-free test set ``(X, f)`` of a target, drawn once per process."""
+    key = (_target_key(study, label), study.seed, study.test_size, study.length)
+    if key not in _test_sets:
+        if len(_test_sets) >= _CACHE_SIZE:
+            _test_sets.clear()
+        X, _, f = build_target(study, label).sample(
+            study.test_size, length=study.length, noise=0.0, rng=seeds.test_rng(study.seed, label))
+        _test_sets[key] = (np.asarray(X, dtype=np.float64), np.asarray(f, dtype=np.float64))
+    return _test_sets[key]
+
+
+def train_set(study: Study, label: str, n: int, replicate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training data of (target, n, replicate): the same for every estimator."""
+    X, y, _ = build_target(study, label).sample(
+        n, length=study.length, noise=study.noise, rng=seeds.data_rng(study.seed, label, n, replicate))
+    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def target_number(target, attr: str) -> float:
+    """An optional numeric attribute of a target (``exponent``, ``a_dagger``), else NaN."""
+    value = getattr(target, attr, None)
+    try:
+        value = value() if callable(value) else value
+        return float(value) if value is not None else math.nan
+    except Exception:
+        return math.nan
+
+
+# -- estimators ----------------------------------------------------------------------------
+
+def estimator_class(study: Study, label: str):
+    """The class of estimator ``label`` (StudyError naming ``estimators.LABEL.class``)."""
+    return import_object(study.estimators[label].cls, f"estimators.{label}.class")
+
+
+def accepts_sequences(cls) -> bool:
+    """Estimators with ``accepts_sequences = True`` take (n, T, d) and (n, L) natively."""
+    return bool(getattr(cls, "accepts_sequences", False))
+
+
+def needs_basis(cls) -> bool:
+    """Estimators with ``needs_target_basis = True`` get the target as ``basis``."""
+    return bool(getattr(cls, "needs_target_basis", False))
+
+
+def make_estimator(study: Study, label: str, target, device: str):
+    """An unfitted estimator: its params, the target basis if it needs one, the device."""
+    spec = study.estimators[label]
+    cls = estimator_class(study, label)
+    params = dict(spec.params)
+    if needs_basis(cls):
+        params["basis"] = target
+    est = cls(**params)
+    if "device" not in spec.params and "device" in params_of(est):
+        est.set_params(device=device)
+    return est
+
+
+def params_of(est) -> dict:
+    """The estimator's hyperparameters (empty if it has no ``get_params``)."""
+    get = getattr(est, "get_params", None)
+    return get(deep=False) if callable(get) else {}
+
+
+def with_random_state(est, random_state: int):
+    """Set ``random_state`` if the estimator has that hyperparameter; return it."""
+    if "random_state" in params_of(est):
+        est.set_params(random_state=random_state)
+    return est
+
+
+def batches_replicates(est) -> bool:
+    """Whether ``fit_replicates`` trains this estimator's replicates in one computation."""
+    return accepts_sequences(type(est)) and supports_batching(est)

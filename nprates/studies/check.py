@@ -1,0 +1,105 @@
+"""``check_study``: import, construct and smoke-test a study before any work starts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nprates.studies.build import (accepts_sequences, batches_replicates, build_target, call,
+                                   check_keywords, estimator_class, make_estimator, needs_basis)
+from nprates.studies.spec import DEVICE_RE, CheckedStudy, Study, StudyError
+
+
+def _check_device(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise StudyError("device", f"{device!r} requested but CUDA is not available on "
+                             f"this machine; use 'auto' or 'cpu'")
+
+
+def _smoke_target(study: Study, label: str):
+    name = f"targets.{label}"
+    target = build_target(study, label)
+    if not callable(getattr(target, "sample", None)):
+        raise StudyError(name, f"{type(target).__name__} has no sample(n, length, noise, rng) "
+                         f"method (the target contract)")
+    try:
+        X, y, f = target.sample(2, length=study.length, noise=study.noise,
+                                rng=np.random.default_rng(0))
+        X, y, f = (np.asarray(a, dtype=np.float64) for a in (X, y, f))
+    except Exception as exc:
+        raise StudyError(name, f"sample(2, length={study.length}, noise={study.noise}, rng) "
+                         f"failed: {type(exc).__name__}: {exc}") from None
+    if X.ndim != 3 or X.shape[0] != 2 or X.shape[1] < study.length:
+        raise StudyError(name, f"sample() must return X of shape (n, T >= length, d), got "
+                         f"{X.shape} for n=2, length={study.length}")
+    for arr, what in ((y, "y"), (f, "f")):
+        if arr.shape != (2, study.length):
+            raise StudyError(name, f"sample() must return {what} of shape (n, length) = "
+                             f"(2, {study.length}), got {arr.shape}")
+    return target, X.shape[1]
+
+
+def _check_estimator(study: Study, label: str, targets: dict, device: str):
+    """Validate one estimator on every target it runs on.
+
+    Returns ``(skipped, estimator)``: the targets it skips as (target, estimator,
+    reason), and one constructed (unfitted) instance, None if it runs on no target.
+    """
+    name = f"estimators.{label}"
+    spec = study.estimators[label]
+    cls = estimator_class(study, label)
+    if not isinstance(cls, type) or not all(callable(getattr(cls, m, None))
+                                            for m in ("fit", "predict", "get_params")):
+        raise StudyError(f"{name}.class", f"{spec.cls!r} is not a scikit-learn-style "
+                         f"estimator class (fit, predict, get_params)")
+    if needs_basis(cls) and "basis" in spec.params:
+        raise StudyError(f"{name}.params.basis", "is set by the study (the target itself)")
+    check_keywords(cls, spec.params, f"{name}.params", cls.__name__)
+    skipped, usable, est = [], {}, None
+    for tlabel, (target, T) in targets.items():
+        if needs_basis(cls) and not callable(getattr(target, "design_matrix", None)):
+            skipped.append((tlabel, label, f"{cls.__name__} needs the target's basis and "
+                            f"target {tlabel!r} has no design_matrix"))
+            continue
+        if not accepts_sequences(cls):
+            window = getattr(target, "window", None)
+            if isinstance(window, bool) or not isinstance(window, (int, np.integer)) \
+                    or not 1 <= window <= T - study.length + 1:
+                raise StudyError(name, f"{cls.__name__} takes 2-D inputs, which are the "
+                                 f"target's windows; target {tlabel!r} needs an integer "
+                                 f"attribute window <= burn-in + 1 (got {window!r})")
+        usable[tlabel] = target
+    for tlabel, target in (usable.items() if needs_basis(cls) else list(usable.items())[:1]):
+        est = call(make_estimator, {"study": study, "label": label, "target": target,
+                                    "device": device}, f"{name}.params", cls.__name__)
+        validate = getattr(est, "_validate_params", None)  # sklearn's own parameter checks
+        if callable(validate) and hasattr(est, "_parameter_constraints"):
+            try:
+                validate()
+            except (ValueError, TypeError) as exc:
+                raise StudyError(f"{name}.params", str(exc)) from None
+    return skipped, est
+
+
+def check_study(study: Study, device: str | None = None, check_device: bool = True) -> CheckedStudy:
+    """Import, construct and smoke-test everything in ``study`` (see ``Study.check``)."""
+    device = study.device if device is None else device
+    if not isinstance(device, str) or not DEVICE_RE.match(device):
+        raise StudyError("device", f"must be 'auto', 'cpu', 'cuda' or 'cuda:K', got {device!r}")
+    if check_device:
+        _check_device(device)
+    targets = {label: _smoke_target(study, label) for label in study.targets}
+    skipped, batched = [], set()
+    for label in study.estimators:
+        skips, est = _check_estimator(study, label, targets, device)
+        skipped += skips
+        if est is not None and study.replicates > 1 and batches_replicates(est):
+            batched.add(label)
+    skip = {(t, e) for t, e, _ in skipped}
+    cells = tuple((t, e, n, r) for n in study.sizes for t in study.targets
+                  for e in study.estimators if (t, e) not in skip
+                  for r in range(study.replicates))
+    return CheckedStudy(study=study, device=device, cells=cells, skipped=tuple(skipped),
+                        batched=frozenset(batched))

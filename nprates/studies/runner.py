@@ -1,0 +1,138 @@
+"""``run_study``: fill a study directory with one results row per cell, resumably."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import pandas as pd
+
+from nprates.studies.cells import Task, error_message
+from nprates.studies.executors import execute, is_remote, open_executor, resolve_executor
+from nprates.studies.progress import Progress
+from nprates.studies.spec import CheckedStudy, Study
+from nprates.studies.store import ResultsStore, cell_filename, load_results
+
+
+class StudyIncomplete(RuntimeError):
+    """Some tasks could not run (a worker died, a task could not be sent).
+
+    The cells that finished are stored; running the study again retries the rest.
+    ``lost`` lists ``(task label, error message)``.
+    """
+
+    def __init__(self, lost: list[tuple[str, str]], out_dir):
+        self.lost = lost
+        first = f"{lost[0][0]}: {lost[0][1]}"
+        super().__init__(f"{len(lost)} task(s) could not run (first: {first}); finished cells "
+                         f"are kept in {out_dir}: run the study again to retry the rest")
+
+
+def _as_study(study) -> Study:
+    if isinstance(study, Study):
+        return study
+    if isinstance(study, (str, os.PathLike)):
+        return Study.from_toml(study, check=False)
+    if isinstance(study, Mapping):
+        return Study.from_dict(study)
+    raise TypeError(f"study must be a Study, a mapping or a path to a TOML file, got "
+                    f"{type(study).__name__}")
+
+
+def plan_tasks(checked: CheckedStudy, cells, threads: int | None) -> list[Task]:
+    """Group cells into tasks: the replicates of a batched (target, estimator, n) go
+    together, other cells run one per task. Order: sample size, then target, estimator."""
+    groups: dict[tuple, list[int]] = {}
+    for target, estimator, n, replicate in cells:
+        groups.setdefault((target, estimator, n), []).append(replicate)
+    tasks = []
+    for (target, estimator, n), reps in groups.items():
+        batched = estimator in checked.batched and len(reps) > 1
+        for chunk in ([reps] if batched else [[r] for r in reps]):
+            tasks.append(Task(study=checked.study, target=target, estimator=estimator, n=n,
+                              replicates=tuple(chunk), device=checked.device,
+                              batched=batched, threads=threads))
+    return tasks
+
+
+def run_study(study, out_dir, executor=None, *, workers: int | None = None,
+              scheduler: str | None = None, device: str | None = None, force: bool = False,
+              retry_failed: bool = False, progress: bool = True) -> pd.DataFrame:
+    """Run every unfinished cell of ``study`` and return the results table.
+
+    Parameters
+    ----------
+    study : Study, mapping with the TOML layout, or path to a TOML file
+    out_dir : path
+        The study directory. Finished cells found there are kept and skipped; damaged
+        cell files are recomputed. A directory holding a different study is refused
+        (StudyError) unless ``force``, which replaces the study, keeps the finished
+        cells the two studies share and deletes the others.
+    executor : None, "serial", "process", "dask", a concurrent.futures.Executor or a
+        dask Client
+        None: "dask" if ``scheduler`` is given, "process" if ``workers`` is, else serial.
+    workers : int
+        Process-pool or LocalCluster workers (default: the CPU cores); each worker's
+        torch and BLAS threads are capped at cores // workers.
+    scheduler : str
+        Address of a running Dask scheduler; without one "dask" starts a LocalCluster.
+    device : str
+        Overrides the study's device ("auto", "cpu", "cuda").
+    retry_failed : bool
+        Recompute cells recorded as failed (diverged cells count as results).
+    progress : bool
+        Progress lines on stderr.
+
+    Everything is validated (Study.check) before anything is written. Each finished
+    task's rows are written by this process, one file per cell, atomically; a run
+    killed at any moment loses at most the tasks in flight. Raises StudyIncomplete
+    (after writing what finished) if some tasks could not run at all.
+    """
+    study = _as_study(study)
+    executor = resolve_executor(executor, workers, scheduler)
+    checked = study.check(device=device, check_device=not is_remote(executor, scheduler))
+    store = ResultsStore(out_dir)
+    store.check_compatible(study, force=force)
+
+    files = {cell: cell_filename(*cell) for cell in checked.cells}
+    stored, damaged = store.finished()
+    todo, resumed, resumed_failed = [], 0, 0
+    for cell, name in files.items():
+        row = stored.get(name)
+        fresh = row is not None and row["cell_key"] == study.cell_key(*cell)
+        if fresh and not (retry_failed and row["status"] == "failed"):
+            resumed += 1
+            resumed_failed += row["status"] != "ok"
+        else:
+            todo.append(cell)
+
+    bar = Progress(study.name, len(checked.cells), resumed=resumed, failed=resumed_failed,
+                   enabled=progress)
+    for target, estimator, reason in checked.skipped:
+        bar.note(f"note: no cells for estimator {estimator!r} on target {target!r}: {reason}")
+    for name in sorted(set(damaged) & set(files.values())):
+        bar.note(f"note: recomputing damaged cell file {name} ({damaged[name]})")
+
+    lost = []
+    # the executor opens before anything is written: an unreachable scheduler is bad input
+    with open_executor(executor if todo else "serial", workers, scheduler) as (pool, threads, where):
+        store.prepare(study, set(files.values()), force=force)
+        if todo:
+            tasks = plan_tasks(checked, todo, threads)
+            bar.note(f"{study.name}: {len(todo)} cells to run in {len(tasks)} tasks ({where})")
+            bar.show(force=True)
+            for task, result in execute(tasks, pool):
+                if isinstance(result, BaseException):
+                    lost.append((task.label, error_message(result)))
+                    bar.note(f"lost: {task.label}: {lost[-1][1]}")
+                    continue
+                for row in result:
+                    store.write(row)
+                    if row["status"] != "ok":
+                        bar.note(f"{row['status']}: {task.target}/{task.estimator}/n={row['n']}"
+                                 f"/r={row['replicate']}: {row['error']}")
+                bar.advance(len(result), sum(row["status"] != "ok" for row in result))
+    bar.finish(str(out_dir))
+    if lost:
+        raise StudyIncomplete(sorted(lost), out_dir)
+    return load_results(out_dir)

@@ -1,0 +1,250 @@
+"""The results store: a directory that survives crashes and can be read at any time.
+
+Layout::
+
+    DIR/study.toml                          the study, as given
+    DIR/cells/TARGET__ESTIMATOR__nN__rR.json  one finished cell (one results row)
+
+A cell file is written once, atomically (a temporary file in the same directory,
+flushed to disk, then renamed over the final name), by the one process that runs the
+study; a run killed at any moment leaves only whole cell files and, at worst, a
+stray temporary file that readers ignore. Each file holds the row and a SHA-256 of
+it, so a truncated or damaged file is detected: ``load_results`` skips it with a
+warning and the next run recomputes that cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.schema import COLUMNS, OPTIONAL, REQUIRED, STATUSES, validate_results
+from nprates.studies.spec import Study, StudyError
+
+STUDY_FILE = "study.toml"
+CELLS_DIR = "cells"
+FORMAT = 1
+_TMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.tmp$")
+
+
+def cell_filename(target: str, estimator: str, n: int, replicate: int) -> str:
+    return f"{target}__{estimator}__n{int(n)}__r{int(replicate)}.json"
+
+
+def _row_digest(row: dict) -> str:
+    text = json.dumps(row, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _clean(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    return value
+
+
+def read_cell(path: Path) -> tuple[dict | None, str]:
+    """``(row, "")`` for a sound cell file, else ``(None, reason)``."""
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, f"unreadable ({type(exc).__name__}: {exc})"
+    if not isinstance(payload, dict) or not isinstance(payload.get("row"), dict):
+        return None, "not a cell file"
+    row = payload["row"]
+    if payload.get("sha256") != _row_digest(row):
+        return None, "checksum mismatch"
+    missing = [c for c in REQUIRED + ("cell_key",) if c not in row]
+    if missing:
+        return None, f"missing column(s) {', '.join(missing)}"
+    if row["status"] not in STATUSES:
+        return None, f"unknown status {row['status']!r}"
+    return row, ""
+
+
+def write_cell(cells_dir: Path, row: dict) -> Path:
+    """Write one row atomically as its cell file; returns the path."""
+    row = {k: _clean(v) for k, v in row.items()}
+    name = cell_filename(row["target"], row["estimator"], row["n"], row["replicate"])
+    final = Path(cells_dir) / name
+    _write_text_atomic(final, json.dumps({"format": FORMAT, "sha256": _row_digest(row),
+                                          "row": row}, sort_keys=True, indent=1, allow_nan=True))
+    return final
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same directory, flushed, then renamed: readers
+    see the old file or the whole new one, never a part (temporaries: ``.NAME.PID.tmp``)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: existence check only
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+class ResultsStore:
+    """A study directory: ``prepare`` it for a study, then read and write cells."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.cells_dir = self.path / CELLS_DIR
+
+    @property
+    def study_file(self) -> Path:
+        return self.path / STUDY_FILE
+
+    def stored_study(self) -> Study:
+        """The study recorded in the directory (structure only, nothing imported)."""
+        text = self.study_file.read_text(encoding="utf-8")
+        return Study.from_toml_text(text, source=str(self.study_file))
+
+    def check_compatible(self, study: Study, force: bool = False) -> list[str]:
+        """Raise StudyError if the directory holds another study (unless ``force``).
+
+        Returns the differing fields (empty when the directory is new or matches).
+        Writes nothing.
+        """
+        where = str(self.path)
+        if self.path.exists() and not self.path.is_dir():
+            raise StudyError("--out", f"{where} exists and is not a directory")
+        if not self.path.exists():
+            return []
+        if not self.study_file.exists():
+            if any(self.path.iterdir()) and not force:
+                raise StudyError("--out", f"{where} is not empty and holds no {STUDY_FILE}; "
+                                 f"choose another directory or use --force")
+            return []
+        try:
+            stored = self.stored_study()
+        except (StudyError, OSError, UnicodeDecodeError) as exc:
+            if force:
+                return ["(unreadable study.toml)"]
+            raise StudyError("--out", f"{where} holds a {STUDY_FILE} that cannot be read "
+                             f"({exc}); use --force to replace it") from None
+        diff = stored.differences(study)
+        if diff and not force:
+            shown = ", ".join(diff[:6]) + (", ..." if len(diff) > 6 else "")
+            raise StudyError("--out", f"{where} holds a different study (differs in {shown}); "
+                             f"use --force to replace it (finished cells the studies share "
+                             f"are kept) or choose another directory")
+        return diff
+
+    def prepare(self, study: Study, keep: set[str], force: bool = False) -> None:
+        """Create the directory and record the study; drop cells of a replaced study.
+
+        ``keep`` holds the cell file names of ``study``; after a forced replacement
+        other cell files are deleted, and files of ``study`` whose cell key no longer
+        matches are recomputed by the runner.
+        """
+        diff = self.check_compatible(study, force)
+        self.cells_dir.mkdir(parents=True, exist_ok=True)
+        if diff or not self.study_file.exists():
+            _write_text_atomic(self.study_file, study.to_toml())
+        if diff:
+            for path in self.cells_dir.glob("*.json"):
+                if path.name not in keep:
+                    path.unlink(missing_ok=True)
+        self.remove_stale_temporaries()
+
+    def remove_stale_temporaries(self) -> None:
+        for path in self.cells_dir.glob(".*.tmp"):
+            match = _TMP_RE.match(path.name)
+            if match and not _pid_alive(int(match["pid"])):
+                path.unlink(missing_ok=True)
+
+    def finished(self) -> tuple[dict[str, dict], dict[str, str]]:
+        """Sound cells by file name, and damaged cell files with the reason."""
+        rows, bad = {}, {}
+        if not self.cells_dir.is_dir():
+            return rows, bad
+        for path in sorted(self.cells_dir.glob("*.json")):
+            row, reason = read_cell(path)
+            if row is None:
+                bad[path.name] = reason
+            else:
+                rows[path.name] = row
+        return rows, bad
+
+    def write(self, row: dict) -> Path:
+        return write_cell(self.cells_dir, row)
+
+
+def rows_to_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows as a results DataFrame: schema columns first, sorted by cell."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
+    frame = pd.DataFrame(rows)
+    frame = validate_results(frame)
+    extra = [c for c in frame.columns if c not in COLUMNS]
+    frame = frame[list(COLUMNS) + extra]
+    for col in ("risk_se", "train_loss", "val_loss", "n_params", "epochs", "fit_seconds",
+                "noise", "theory_exponent", "a_dagger"):
+        frame[col] = frame[col].astype(float)
+    for col, default in OPTIONAL.items():
+        if isinstance(default, str):
+            frame[col] = frame[col].fillna("").astype(str)
+    frame = frame.sort_values(["target", "estimator", "n", "replicate"], kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _dtype(column: str):
+    if column in ("n", "replicate"):
+        return "int64"
+    default = OPTIONAL.get(column)
+    if column in ("target", "estimator", "status") or isinstance(default, str):
+        return "object"
+    return "float64"
+
+
+def load_results(path) -> pd.DataFrame:
+    """The results table of a study directory (one row per finished cell).
+
+    Works while a study runs and after a crash. Damaged cell files are skipped with a
+    warning (rerunning the study recomputes them); temporary files are ignored.
+    Raises FileNotFoundError if ``path`` is not a study directory.
+    """
+    store = ResultsStore(path)
+    if not store.path.is_dir():
+        raise FileNotFoundError(f"{path}: no such study directory")
+    if not store.study_file.exists() and not store.cells_dir.is_dir():
+        raise FileNotFoundError(f"{path}: not a study directory (no {STUDY_FILE} or "
+                                f"{CELLS_DIR}/)")
+    rows, bad = store.finished()
+    for name, reason in bad.items():
+        warnings.warn(f"{store.cells_dir / name}: damaged cell file skipped ({reason}); "
+                      f"rerun the study to recompute it", RuntimeWarning, stacklevel=2)
+    return rows_to_frame(list(rows.values()))
+
