@@ -1,0 +1,58 @@
+"""``nprates compare RESULTS_DIR A B``: do two estimators converge at the same rate?"""
+
+from __future__ import annotations
+
+HELP = "compare the convergence exponents of two estimators (paired bootstrap, equivalence test)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("results_dir", metavar="RESULTS_DIR",
+                        help="a results directory written by 'nprates run'")
+    parser.add_argument("a", metavar="A", help="first estimator label")
+    parser.add_argument("b", metavar="B", help="second estimator label")
+    parser.add_argument("--margin", type=float, default=0.1,
+                        help="exponents within +-margin count as comparable (default 0.1)")
+    parser.add_argument("--target", default=None,
+                        help="compare on this target only (default: every target with both)")
+    parser.add_argument("--method", choices=("loglog", "offset", "polylog"), default="loglog",
+                        help="how each exponent is fitted (see 'nprates fit --help')")
+    parser.add_argument("--level", type=float, default=0.95,
+                        help="confidence level (default 0.95)")
+    parser.add_argument("--polylog-k", type=float, default=None, metavar="K",
+                        help="power k of the (log n)^k factor for --method polylog")
+    parser.add_argument("--n-boot", type=int, default=2000, metavar="B",
+                        help="bootstrap draws (default 2000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--json", metavar="PATH|-", default=None,
+                        help="also write the results as JSON to PATH ('-': print JSON only)")
+
+
+def run(args) -> int:
+    from analysis import compare_rates
+    from analysis.schema import validate_results
+
+    from .fit import emit_json, load_results_dir
+
+    table = validate_results(load_results_dir(args.results_dir))
+    est = table["estimator"].astype(str)
+    tgt = table["target"].astype(str)
+    for name in (args.a, args.b):
+        if name not in set(est):
+            raise ValueError(f"unknown estimator {name!r}; the results hold: "
+                             f"{', '.join(sorted(set(est)))}")
+    if args.target is not None:
+        targets = [args.target]
+    else:
+        targets = sorted(set(tgt[est == args.a]) & set(tgt[est == args.b]))
+        if not targets:
+            raise ValueError(f"no target has results for both {args.a!r} and {args.b!r}")
+    comps = [compare_rates(table, args.a, args.b, margin=args.margin, target=t,
+                           method=args.method, level=args.level, n_boot=args.n_boot,
+                           seed=args.seed, polylog_k=args.polylog_k) for t in targets]
+    if args.json == "-":
+        emit_json([c.to_dict() for c in comps], "-")
+        return 0
+    print("\n\n".join(c.summary() for c in comps))
+    if args.json:
+        emit_json([c.to_dict() for c in comps], args.json)
+    return 0

@@ -1,0 +1,70 @@
+"""``nprates fit RESULTS_DIR``: convergence exponents per (target, estimator)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HELP = "fit convergence exponents (with intervals and the theory check) to a results directory"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("results_dir", metavar="RESULTS_DIR",
+                        help="a results directory written by 'nprates run'")
+    parser.add_argument("--method", choices=("loglog", "offset", "polylog"), default="loglog",
+                        help="loglog: straight line in log-log (default); offset: risk = E + "
+                             "A n^-beta for curves with a floor; polylog: with a (log n)^k "
+                             "factor (needs --polylog-k)")
+    parser.add_argument("--level", type=float, default=0.95,
+                        help="confidence level of the intervals (default 0.95)")
+    parser.add_argument("--polylog-k", type=float, default=None, metavar="K",
+                        help="power k of the (log n)^k factor for --method polylog")
+    parser.add_argument("--n-boot", type=int, default=2000, metavar="B",
+                        help="bootstrap draws (default 2000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--json", metavar="PATH|-", default=None,
+                        help="also write the results as JSON to PATH ('-': print JSON only)")
+
+
+def load_results_dir(path):
+    """The results table of a results directory, or ValueError with a clear message."""
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"results directory {str(p)!r} does not exist")
+    if not p.is_dir():
+        raise ValueError(f"{str(p)!r} is not a results directory (expected a directory with "
+                         f"study.toml and cells/)")
+    if not any(p.iterdir()):
+        raise ValueError(f"results directory {str(p)!r} is empty")
+    from nprates.studies.store import load_results
+
+    table = load_results(p)
+    if table is None or len(table) == 0:
+        raise ValueError(f"results directory {str(p)!r} holds no results (no cells)")
+    return table
+
+
+def emit_json(obj, dest) -> None:
+    """Write obj as JSON to dest ('-' = stdout)."""
+    text = json.dumps(obj, indent=2, allow_nan=False)
+    if dest == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        Path(dest).write_text(text + "\n")
+
+
+def run(args) -> int:
+    from analysis._format import jsonable
+    from analysis.rates import fit_all, format_fit_table
+
+    table = load_results_dir(args.results_dir)
+    fits = fit_all(table, method=args.method, level=args.level, n_boot=args.n_boot,
+                   seed=args.seed, polylog_k=args.polylog_k)
+    if args.json == "-":
+        emit_json(jsonable(fits), "-")
+        return 0
+    print(format_fit_table(fits))
+    if args.json:
+        emit_json(jsonable(fits), args.json)
+    return 0

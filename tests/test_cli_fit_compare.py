@@ -1,0 +1,90 @@
+"""``nprates fit`` and ``nprates compare`` on results directories."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from analysis import simulate_curves
+from nprates.cli import main
+from nprates.studies.store import CELLS_DIR, write_cell
+
+
+def write_results_dir(path, table: pd.DataFrame):
+    """A results directory holding ``table`` (one cell file per row)."""
+    cells = path / CELLS_DIR
+    cells.mkdir(parents=True)
+    for row in table.to_dict(orient="records"):
+        write_cell(cells, {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                           for k, v in row.items()})
+    return path
+
+
+@pytest.fixture
+def results_dir(tmp_path):
+    t = pd.concat([
+        simulate_curves({"ssm": 0.6, "transformer": 0.6}, replicates=4, noise=0.15, seed=1,
+                        target="fixed", theory_exponent=0.667),
+        simulate_curves({"ssm": 0.4, "transformer": 0.75}, replicates=4, noise=0.15, seed=2,
+                        target="piecewise", theory_exponent=0.667, fail_rate=0.05),
+    ])
+    return write_results_dir(tmp_path / "study", t)
+
+
+def test_fit_prints_table(results_dir, capsys):
+    assert main(["fit", str(results_dir), "--n-boot", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "exponent" in out and "theory" in out and "verdict" in out
+    for name in ("fixed", "piecewise", "ssm", "transformer", "0.6670"):
+        assert name in out
+    assert "slower" in out and "faster" in out
+
+
+def test_fit_json(results_dir, capsys, tmp_path):
+    assert main(["fit", str(results_dir), "--json", "-", "--n-boot", "300"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 4
+    assert {"target", "estimator", "exponent", "ci_low", "ci_high", "theory_exponent",
+            "verdict", "n_failed"} <= set(rows[0])
+    dest = tmp_path / "fits.json"
+    assert main(["fit", str(results_dir), "--json", str(dest), "--method", "offset",
+                 "--n-boot", "200"]) == 0
+    assert "exponent" in capsys.readouterr().out
+    assert json.loads(dest.read_text())[0]["method"] == "offset"
+
+
+def test_fit_polylog_needs_k(results_dir, capsys):
+    assert main(["fit", str(results_dir), "--method", "polylog"]) == 2
+    assert "polylog_k" in capsys.readouterr().err
+    assert main(["fit", str(results_dir), "--method", "polylog", "--polylog-k", "1",
+                 "--n-boot", "200"]) == 0
+
+
+def test_compare(results_dir, capsys):
+    assert main(["compare", str(results_dir), "ssm", "transformer", "--target", "fixed",
+                 "--n-boot", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "Convergence rate comparison" in out and "comparable" in out
+    assert main(["compare", str(results_dir), "ssm", "transformer", "--json", "-",
+                 "--margin", "0.05", "--n-boot", "300"]) == 0
+    comps = json.loads(capsys.readouterr().out)
+    assert [c["target"] for c in comps] == ["fixed", "piecewise"]
+    assert comps[1]["verdict"] == "different" and comps[1]["margin"] == 0.05
+
+
+def test_bad_input_exits_2(results_dir, tmp_path, capsys):
+    assert main(["fit", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["fit", str(empty)]) == 2
+    assert "is empty" in capsys.readouterr().err
+    (empty / CELLS_DIR).mkdir()
+    assert main(["compare", str(empty), "a", "b"]) == 2
+    assert "no results" in capsys.readouterr().err
+    assert main(["compare", str(results_dir), "ssm", "rnn"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown estimator 'rnn'" in err and err.count("\n") == 1
