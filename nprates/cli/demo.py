@@ -1,0 +1,95 @@
+"""``nprates demo``: the whole product in one command.
+
+Runs the built-in quick study (``examples/quick.toml``, shipped inside the package as
+``nprates/examples/quick.toml``) into ``nprates-demo/``, prints the exponent table that
+``nprates fit`` prints, writes ``nprates-demo/report.pdf`` and says where it is. Running
+it again reuses every finished cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .run import _device, _workers
+
+HELP = ("run the built-in quick study, print its convergence exponents and write a PDF "
+        "report (a few minutes on a laptop CPU)")
+
+QUICK = "quick.toml"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--out", metavar="DIR", default="nprates-demo",
+                        help="results directory (default: ./nprates-demo); running the demo "
+                             "again reuses the cells finished there")
+    parser.add_argument("--device", type=_device, metavar="auto|cpu|cuda", default=None,
+                        help="where to train (default: the study's 'auto': the GPU if there "
+                             "is one)")
+    parser.add_argument("--workers", type=_workers, metavar="N", default=None,
+                        help="run cells in N worker processes (default: one process)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress output (the table and the report's path are still "
+                             "printed)")
+    # a stand-in study file, for tests
+    parser.add_argument("--study", default=None, help=argparse.SUPPRESS)
+
+
+def quick_study_text(override=None) -> tuple[str, str]:
+    """(TOML text, source name) of the built-in quick study (or of ``override``)."""
+    if override is not None:
+        path = Path(override)
+        if not path.is_file():
+            raise FileNotFoundError(f"{override}: no such study file")
+        return path.read_text(encoding="utf-8"), str(path)
+    from importlib.resources import files
+
+    resource = files("nprates") / "examples" / QUICK
+    if not resource.is_file():
+        raise FileNotFoundError(f"the built-in quick study is missing from this installation "
+                                f"({resource}); reinstall nprates ('pip install -e .' from a "
+                                f"checkout that has examples/{QUICK})")
+    return resource.read_text(encoding="utf-8"), f"nprates/examples/{QUICK}"
+
+
+def _say(text: str, quiet: bool) -> None:
+    if not quiet:
+        print(text, file=sys.stderr, flush=True)
+
+
+def run(args) -> int:
+    from analysis.rates import fit_all, format_fit_table
+    from nprates.studies import Study, StudyIncomplete, run_study
+
+    from .report import write_report
+
+    start = time.monotonic()
+    text, source = quick_study_text(args.study)
+    study = Study.from_toml_text(text, source=source)
+    out = Path(args.out)
+    cells = len(study.targets) * len(study.estimators) * len(study.sizes) * study.replicates
+    _say(f"nprates demo: study {study.name!r} from {source}: {len(study.targets)} target(s) x "
+         f"{len(study.estimators)} estimators ({', '.join(study.estimators)}) x "
+         f"{len(study.sizes)} sizes ({study.sizes[0]}-{study.sizes[-1]}) x "
+         f"{study.replicates} replicates = up to {cells} cells, into {out}/", args.quiet)
+    try:
+        results = run_study(study, out, workers=args.workers, device=args.device,
+                            progress=not args.quiet)
+    except StudyIncomplete as exc:
+        print(f"nprates demo: {exc}", file=sys.stderr)
+        return 1
+    _say("fitting exponents ...", args.quiet)
+    fits = fit_all(results)
+    print()
+    print(format_fit_table(fits))
+    print()
+    _say("writing the report ...", args.quiet)
+    report = write_report(results, out, out / "report.pdf", title=None)
+    elapsed = time.monotonic() - start
+    print(f"Report: {report.path.resolve()} ({len(report.pages)} pages). Open it with any PDF "
+          f"viewer.")
+    print(f"Results: {out.resolve()} (rerun 'nprates demo' to reuse them; 'nprates fit {out}' "
+          f"and 'nprates report {out}' work on them too). Demo took {elapsed:.0f} s.")
+    return 0

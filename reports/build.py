@@ -1,0 +1,103 @@
+"""``build_report``: a results table (or directory) as a multi-page vector PDF."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from matplotlib.backends.backend_pdf import PdfPages
+
+from .data import ReportData, load_input
+from .pages import comparison, diagnostics, forest, notes, rates
+from .pages import title as title_page
+from .pages._common import footer
+from .style import report_style
+
+#: The sections of a report, in page order (a section may span several pages).
+SECTIONS = ("title", "rate curves", "exponents", "comparisons", "diagnostics", "notes")
+
+
+@dataclass
+class Report:
+    """What ``build_report`` wrote: the file, its page titles and the analysis behind it.
+
+    ``data`` holds the fits (``data.fits[(target, estimator)].fit`` is an
+    ``analysis.RateFit``), comparisons (``data.pairs[target]``) and ``data.fit_table``
+    (``analysis.fit_all``'s table).
+    """
+
+    path: Path
+    pages: list = field(default_factory=list)
+    data: ReportData = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+
+def build_report(results, path, study=None, title=None, *, method="loglog", level=0.95,
+                 margin=0.1, n_boot=2000, seed=0, polylog_k=None, date=None,
+                 loader=None) -> Report:
+    """Write a PDF report of a rate study to ``path``; returns a ``Report``.
+
+    Parameters
+    ----------
+    results : DataFrame in the results schema (``analysis.schema``), or a results
+        directory (``DIR/study.toml`` and ``DIR/cells/``), read with ``loader``.
+    path : where to write the PDF (its folder is created).
+    study : optional dict of the study file's contents (name, description, sizes,
+        targets with their smoothness specs, estimators with their classes); for a
+        directory it is read from ``DIR/study.toml`` when not given. Without it the
+        title page shows what the table holds.
+    title : the report's title (default "Convergence rates: STUDY").
+    method, level, n_boot, seed, polylog_k : how exponents are fitted
+        (``analysis.fit_rate``); the defaults reproduce ``nprates fit``.
+    margin : equivalence margin of the comparisons (``analysis.compare_rates``).
+    date : the date printed on the title page (default: today).
+    loader : ``loader(directory) -> DataFrame`` for a directory (e.g.
+        ``nprates.studies.load_results``).
+
+    Pages: title (study, targets, estimators, headline exponents), rate curves
+    (log-log risk against n per target), exponents (forest plot against the theory),
+    comparisons (every pair of estimators per target, SSM vs Transformer first),
+    diagnostics (local slopes, training loss against the noise, failed cells, fit
+    times) and notes (every theory check in words and every caution). The PDF is
+    vector and deterministic: the same inputs and date give the same bytes.
+
+    Raises ValueError (FileNotFoundError for a missing directory) with a clear
+    message for an empty table or directory.
+    """
+    out = Path(path)
+    if out.suffix.lower() != ".pdf":
+        raise ValueError(f"the report path must end in .pdf, got {str(out)!r}")
+    table, study, source = load_input(results, study, loader)
+    data = ReportData.prepare(table, study, source, method=method, level=level,
+                              margin=margin, n_boot=n_boot, seed=seed, polylog_k=polylog_k)
+    date = date if date is not None else datetime.date.today().isoformat()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figs = []
+    with report_style():
+        figs += title_page.page(data, title=title, date=date)
+        figs += rates.pages(data)
+        figs += forest.pages(data)
+        figs += comparison.pages(data)
+        figs += diagnostics.pages(data)
+        figs += notes.pages(data)
+        label = f"nprates report - {data.name}" + (f" - {date}" if date else "")
+        meta = {"Title": title or f"Convergence rates: {data.name}",
+                "Subject": "Empirical convergence rates (nprates)",
+                "Creator": "nprates reports", "CreationDate": None, "ModDate": None}
+        tmp = out.with_name(f".{out.name}.tmp")
+        try:
+            with PdfPages(tmp, metadata=meta) as pdf:
+                for i, fig in enumerate(figs, 1):
+                    footer(fig, label, i, len(figs))
+                    pdf.savefig(fig)
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
+    titles = [getattr(f, "_nprates_title", "") for f in figs]
+    return Report(path=out, pages=titles, data=data)

@@ -1,0 +1,296 @@
+"""Everything a report shows, computed once from the results table with ``analysis``.
+
+``ReportData.prepare`` fits every (target, estimator) with ``analysis.fit_all`` /
+``fit_rate`` (the same settings give the same numbers as ``nprates fit``), checks
+them against the theory with ``check_theory`` and compares every pair of estimators
+on each target with ``compare_rates``. Nothing statistical is computed here: pages
+only draw and describe these results. Problems that stop one fit or one comparison
+do not stop the report; they become notes shown on the pages.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import check_theory, compare_rates, fit_all, fit_rate, validate_results
+
+from .style import estimator_styles, family, order_estimators
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11
+    import tomli as tomllib
+
+
+# --------------------------------------------------------------------------- the input
+
+def read_study(path) -> dict | None:
+    """``DIR/study.toml`` of a results directory as a plain dict (None if absent)."""
+    p = Path(path) / "study.toml"
+    if not p.is_file():
+        return None
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{p}: cannot read the study file ({exc})") from None
+
+
+def check_results_dir(path) -> Path:
+    """The directory as a Path, or a clear error if it cannot hold results."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"results directory {str(p)!r} does not exist")
+    if not p.is_dir():
+        raise ValueError(f"{str(p)!r} is not a results directory (expected a directory with "
+                         f"study.toml and cells/)")
+    if not any(p.iterdir()):
+        raise ValueError(f"results directory {str(p)!r} is empty: run a study into it first "
+                         f"('nprates run STUDY.toml --out {p}')")
+    return p
+
+
+def _default_loader():
+    import analysis
+
+    return getattr(analysis, "read_results_dir", None)
+
+
+def load_input(results, study=None, loader=None):
+    """(table, study dict or None, source text) from a DataFrame or a results directory.
+
+    A directory is read by ``loader(path) -> DataFrame`` (``nprates.load_results`` for
+    directories written by ``nprates run``); its ``study.toml`` supplies ``study`` when
+    that is not given.
+    """
+    if isinstance(results, pd.DataFrame):
+        table, source = results, "a results table"
+    elif isinstance(results, (str, os.PathLike)):
+        path = check_results_dir(results)
+        loader = loader or _default_loader()
+        if loader is None:
+            raise ValueError("build_report was given a directory but no loader to read it: pass "
+                             "loader=nprates.studies.load_results, or the table itself")
+        table = loader(path)
+        if table is None or len(table) == 0:
+            raise ValueError(f"results directory {str(path)!r} holds no results (no finished "
+                             f"cells in {path / 'cells'})")
+        if study is None:
+            study = read_study(path)
+        source = str(path)
+    else:
+        raise ValueError(f"results must be a pandas DataFrame or a results directory, got "
+                         f"{type(results).__name__}")
+    if isinstance(results, pd.DataFrame) and len(results) == 0:
+        raise ValueError("results table is empty: nothing to report")
+    if study is not None and not isinstance(study, dict):
+        raise ValueError(f"study must be a dict (the study file's contents), got "
+                         f"{type(study).__name__}")
+    return validate_results(table), study, source
+
+
+# --------------------------------------------------------------------------- the data
+
+@dataclass
+class Fit:
+    """One (target, estimator): its RateFit and TheoryCheck, or why there is none."""
+
+    target: str
+    estimator: str
+    fit: object = None  # analysis.RateFit
+    check: object = None  # analysis.TheoryCheck
+    error: str = ""
+    row: dict = field(default_factory=dict)  # its row of fit_all's table
+
+
+@dataclass
+class Pair:
+    """A comparison of two estimators on one target, or why there is none."""
+
+    target: str
+    a: str
+    b: str
+    comparison: object = None  # analysis.RateComparison
+    error: str = ""
+
+
+@dataclass
+class ReportData:
+    table: pd.DataFrame
+    study: dict | None
+    source: str
+    method: str
+    level: float
+    margin: float
+    n_boot: int
+    seed: object
+    polylog_k: object
+    targets: list
+    estimators: list
+    styles: dict
+    classes: dict
+    fit_table: pd.DataFrame
+    fits: dict  # (target, estimator) -> Fit
+    pairs: dict  # target -> [Pair]
+    notes: list = field(default_factory=list)  # (target, subject, text)
+
+    # ------------------------------------------------------------------ preparation
+    @classmethod
+    def prepare(cls, table, study=None, source="", method="loglog", level=0.95, margin=0.1,
+                n_boot=2000, seed=0, polylog_k=None) -> "ReportData":
+        classes = {}
+        if study:
+            for lab, spec in (study.get("estimators") or {}).items():
+                if isinstance(spec, dict):
+                    classes[str(lab)] = str(spec.get("class", ""))
+        table = table.copy()
+        table["target"] = table["target"].astype(str)
+        table["estimator"] = table["estimator"].astype(str)
+        study_order = list(classes)
+        present = list(pd.unique(table["estimator"]))
+        known = [e for e in study_order if e in present] + sorted(
+            e for e in present if e not in study_order)
+        estimators = order_estimators(known, classes)
+        target_order = list((study or {}).get("targets") or {})
+        tpresent = list(pd.unique(table["target"]))
+        targets = [t for t in target_order if t in tpresent] + sorted(
+            t for t in tpresent if t not in target_order)
+        fit_table = fit_all(table, method=method, level=level, n_boot=n_boot, seed=seed,
+                            polylog_k=polylog_k)
+        data = cls(table=table, study=study, source=source, method=method, level=float(level),
+                   margin=float(margin), n_boot=int(n_boot), seed=seed, polylog_k=polylog_k,
+                   targets=targets, estimators=estimators,
+                   styles=estimator_styles(estimators), classes=classes,
+                   fit_table=fit_table, fits={}, pairs={})
+        data._fit_each()
+        data._compare_pairs()
+        data._collect_cell_notes()
+        return data
+
+    def _fit_each(self) -> None:
+        rows = {(r["target"], r["estimator"]): r for r in self.fit_table.to_dict("records")}
+        for tgt in self.targets:
+            for est in self.estimators_of(tgt):
+                row = rows.get((tgt, est), {})
+                item = Fit(tgt, est, row=row)
+                if row.get("verdict") == "no fit":
+                    item.error = str(row.get("warnings") or "no successful fits")
+                    self.note(tgt, est, f"no exponent could be fitted: {item.error}")
+                else:
+                    try:
+                        item.fit = fit_rate(self.table, estimator=est, target=tgt,
+                                            method=self.method, level=self.level,
+                                            n_boot=self.n_boot, seed=self.seed,
+                                            polylog_k=self.polylog_k, second_opinion=False)
+                    except ValueError as exc:
+                        item.error = str(exc)
+                        self.note(tgt, est, f"no exponent could be fitted: {exc}")
+                    else:
+                        if np.isfinite(item.fit.theory_exponent):
+                            item.check = check_theory(item.fit)
+                        for w in item.fit.warnings:
+                            self.note(tgt, est, w)
+                self.fits[(tgt, est)] = item
+
+    def _compare_pairs(self) -> None:
+        for tgt in self.targets:
+            ests = self.estimators_of(tgt)
+            pairs = [(a, b) for i, a in enumerate(ests) for b in ests[i + 1:]]
+            fam = {e: family(e, self.classes.get(e, "")) for e in ests}
+            first = [p for p in pairs if {fam[p[0]], fam[p[1]]} == {"ssm", "transformer"}]
+            pairs = first[:1] + [p for p in pairs if p not in first[:1]]
+            out = []
+            for a, b in pairs:
+                item = Pair(tgt, a, b)
+                if self.fits[(tgt, a)].fit is None or self.fits[(tgt, b)].fit is None:
+                    missing = [e for e in (a, b) if self.fits[(tgt, e)].fit is None]
+                    item.error = f"no fit for {' and '.join(missing)}"
+                else:
+                    try:
+                        item.comparison = compare_rates(
+                            self.table, a, b, margin=self.margin, target=tgt,
+                            method=self.method, level=self.level, n_boot=self.n_boot,
+                            seed=self.seed, polylog_k=self.polylog_k)
+                    except ValueError as exc:
+                        item.error = str(exc)
+                        self.note(tgt, f"{a} vs {b}", f"not compared: {exc}")
+                out.append(item)
+            self.pairs[tgt] = out
+
+    def _collect_cell_notes(self) -> None:
+        bad = self.table[self.table["status"] != "ok"]
+        for (tgt, est, status, err), g in bad.groupby(
+                ["target", "estimator", "status", bad["error"].astype(str)], sort=True):
+            sizes = ", ".join(str(int(n)) for n in sorted(set(g["n"])))
+            msg = err if err else "no error message recorded"
+            self.note(tgt, est, f"{len(g)} cell(s) {status} at n = {sizes}: {msg}")
+
+    # ------------------------------------------------------------------ views
+    def estimators_of(self, target) -> list:
+        here = set(self.table.loc[self.table["target"] == target, "estimator"])
+        return [e for e in self.estimators if e in here]
+
+    def rows(self, target, estimator=None) -> pd.DataFrame:
+        t = self.table
+        m = t["target"] == target
+        if estimator is not None:
+            m &= t["estimator"] == estimator
+        return t[m]
+
+    def theory_exponent(self, target) -> float:
+        v = pd.to_numeric(self.rows(target)["theory_exponent"], errors="coerce").dropna()
+        return float(v.iloc[0]) if len(v) else math.nan
+
+    def a_dagger(self, target) -> float:
+        v = pd.to_numeric(self.rows(target)["a_dagger"], errors="coerce").dropna()
+        return float(v.iloc[0]) if len(v) else math.nan
+
+    def sizes(self, target=None) -> list:
+        t = self.table if target is None else self.rows(target)
+        return sorted(int(n) for n in pd.unique(t["n"]))
+
+    @property
+    def name(self) -> str:
+        if self.study and self.study.get("name"):
+            return str(self.study["name"])
+        names = [s for s in pd.unique(self.table["study"].astype(str)) if s and s != "nan"]
+        return ", ".join(names) if names else "results"
+
+    def versions(self) -> dict:
+        """Library versions recorded with the cells (the most common record)."""
+        vals = [v for v in self.table["versions"].astype(str) if v and v != "nan"]
+        if not vals:
+            return {}
+        common = pd.Series(vals).value_counts().index[0]
+        try:
+            out = json.loads(common)
+        except (TypeError, ValueError):
+            return {"versions": common}
+        return out if isinstance(out, dict) else {"versions": str(out)}
+
+    def devices(self) -> list:
+        return [d for d in pd.unique(self.table["device"].astype(str)) if d and d != "nan"]
+
+    def status_counts(self) -> dict:
+        c = self.table["status"].value_counts()
+        return {s: int(c.get(s, 0)) for s in ("ok", "failed", "diverged")}
+
+    def compute_seconds(self) -> float:
+        v = pd.to_numeric(self.table["fit_seconds"], errors="coerce")
+        return float(v.sum()) if v.notna().any() else math.nan
+
+    def note(self, target, subject, text) -> None:
+        """Record a caution shown on the pages (``subject``: an estimator or a pair)."""
+        item = (str(target), str(subject), " ".join(str(text).split()))
+        if item not in self.notes:
+            self.notes.append(item)
+
+    def notes_for(self, target=None, subject=None) -> list:
+        return [n for n in self.notes if (target is None or n[0] == target)
+                and (subject is None or n[1] == subject)]

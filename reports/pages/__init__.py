@@ -1,0 +1,5 @@
+"""The pages of a report, in order: each module's ``pages(data)`` returns figures."""
+
+from . import comparison, diagnostics, forest, notes, rates, title
+
+__all__ = ["title", "rates", "forest", "comparison", "diagnostics", "notes"]
