@@ -18,6 +18,7 @@ COMMANDS = {
     "run": "nprates.cli.run",
     "report": "nprates.cli.report",
     "demo": "nprates.cli.demo",
+    "bench": "nprates.cli.bench",
 }
 
 

@@ -29,7 +29,9 @@ def add_arguments(parser) -> None:
                         help="where to train (default: the study's 'auto': the GPU if there "
                              "is one)")
     parser.add_argument("--workers", type=_workers, metavar="N", default=None,
-                        help="run cells in N worker processes (default: one process)")
+                        help="run cells in N worker processes of one torch thread each "
+                             "(default: one per CPU core when training on the CPU, one "
+                             "process on a GPU)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress output (the table and the report's path are still "
                              "printed)")
@@ -54,6 +56,21 @@ def quick_study_text(override=None) -> tuple[str, str]:
     return resource.read_text(encoding="utf-8"), f"nprates/examples/{QUICK}"
 
 
+def default_workers(device: str) -> int | None:
+    """Worker processes for the demo: one single-threaded worker per core on the CPU.
+
+    The demo's networks are small: two torch threads on one of them mostly wait on each
+    other (several times slower when another process is busy), while one thread per
+    process keeps both cores working. On a GPU one process drives the device.
+    """
+    import os
+
+    import torch
+
+    on_cpu = device == "cpu" or (device == "auto" and not torch.cuda.is_available())
+    return (os.cpu_count() or 1) if on_cpu else None
+
+
 def _say(text: str, quiet: bool) -> None:
     if not quiet:
         print(text, file=sys.stderr, flush=True)
@@ -74,8 +91,9 @@ def run(args) -> int:
          f"{len(study.estimators)} estimators ({', '.join(study.estimators)}) x "
          f"{len(study.sizes)} sizes ({study.sizes[0]}-{study.sizes[-1]}) x "
          f"{study.replicates} replicates = up to {cells} cells, into {out}/", args.quiet)
+    workers = args.workers or default_workers(args.device or study.device)
     try:
-        results = run_study(study, out, workers=args.workers, device=args.device,
+        results = run_study(study, out, workers=workers, device=args.device,
                             progress=not args.quiet)
     except StudyIncomplete as exc:
         print(f"nprates demo: {exc}", file=sys.stderr)

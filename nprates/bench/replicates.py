@@ -1,36 +1,24 @@
 """Replicate-batched training against sequential fits.
 
-    python benchmarks/bench_replicates.py [--device cpu] [--quick] [--batch-size B]
-                                          [--threads K] [--json PATH]
-
 R = 8 replicates (own data and seed each) of one estimator at n = 1024 sequences of
 L = 32 tokens (all scored) with d = 2 features, trained for a fixed number of steps
 (early stopping off): once with ``fit_replicates`` (one batched computation), once as 8
 sequential ``fit`` calls. For the 2-layer SSM and the 2-layer Transformer of width 32
-(defaults otherwise) it reports both wall times, their ratio (the speed-up), the time
+(defaults otherwise) ``run`` returns both wall times, their ratio (the speed-up), the time
 per step, and the largest difference between the two sets of predictions (the batched
-results equal separate fits up to float rounding). ``run(device, quick)`` returns the
-figures as a dict.
+results equal separate fits up to float rounding).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-import torch
+from sklearn.base import clone
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from sklearn.base import clone  # noqa: E402
-
-from estimators.neural import SSMRegressor, TransformerRegressor  # noqa: E402
-from estimators.replicates import fit_replicates  # noqa: E402
-from nprates.bench.timing import machine, synchronize  # noqa: E402
+from estimators.neural import SSMRegressor, TransformerRegressor
+from estimators.replicates import fit_replicates
+from nprates.bench.timing import synchronize
 
 R, N, LENGTH, FEATURES, WIDTH = 8, 1024, 32, 2, 32
 
@@ -88,41 +76,5 @@ def run(device: str = "cpu", quick: bool = False, batch_size: int | None = None,
         }
     return {"config": {"replicates": R, "n": N, "length": LENGTH, "features": FEATURES,
                        "width": WIDTH, "layers": 2, "steps": steps, "repeats": repeats,
-                       "batch_size": estimators["ssm"].batch_size, "device": device},
-            "machine": machine(), "results": results}
-
-
-def _format(report: dict) -> str:
-    c = report["config"]
-    lines = [f"R={c['replicates']} replicates, n={c['n']}, L={c['length']}, d={c['features']}, "
-             f"width {c['width']}, {c['layers']} layers, {c['steps']} steps of batch "
-             f"{c['batch_size']}, device {c['device']}, torch threads "
-             f"{report['machine']['torch_threads']}",
-             f"{'estimator':<12} {'batched s':>10} {'sequential s':>13} {'speed-up':>9} "
-             f"{'ms/step R=8':>12} {'ms/step R=1':>12} {'max |diff|':>11}"]
-    for name, r in report["results"].items():
-        lines.append(f"{name:<12} {r['batched_s']:>10.2f} {r['sequential_s']:>13.2f} "
-                     f"{r['speedup']:>8.2f}x {r['ms_per_step_batched']:>12.1f} "
-                     f"{r['ms_per_step_single']:>12.1f} {r['max_prediction_difference']:>11.1e}")
-    return "\n".join(lines)
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--quick", action="store_true", help="20 steps, one repeat")
-    parser.add_argument("--batch-size", type=int, default=None,
-                        help="mini-batch size (default: the estimators' default)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    report = run(args.device, args.quick, args.batch_size)
-    print(_format(report))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
-
-
-if __name__ == "__main__":
-    main()
+                       "batch_size": estimators["ssm"].batch_size, "device": str(device)},
+            "results": results}

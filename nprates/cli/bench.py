@@ -1,0 +1,41 @@
+"""``nprates bench``: cost of replicate batching, SSM vs attention, targets and a study."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from nprates.cli.run import _device
+
+HELP = ("measure batched vs sequential training, SSM vs attention scaling in L, target "
+        "throughput and the quick study end to end")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--device", type=_device, default="auto", metavar="auto|cpu|cuda",
+                        help="where to measure (default: auto, the GPU if there is one)")
+    parser.add_argument("--quick", action="store_true",
+                        help="shorter runs of each section; skips the end-to-end study unless "
+                             "named with --only")
+    parser.add_argument("--only", nargs="+", metavar="SECTION",
+                        help="sections to run: replicates layers targets study (default: all)")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="also write the figures and the machine description as JSON")
+
+
+def run(args) -> int:
+    from estimators._device import resolve_device
+    from nprates.bench import SECTIONS, format_report, run_all
+
+    device = resolve_device(args.device)
+    if args.json is not None and not args.json.parent.is_dir():
+        raise ValueError(f"--json: directory {args.json.parent} does not exist")
+    sections = args.only or [s for s in SECTIONS if not (args.quick and s == "study")]
+    report = run_all(device, quick=args.quick, sections=sections,
+                     progress=lambda text: print(text, file=sys.stderr, flush=True))
+    print(format_report(report))
+    if args.json is not None:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"figures written to {args.json}")
+    return 0

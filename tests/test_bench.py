@@ -1,0 +1,51 @@
+import json
+
+import pytest
+
+from nprates.bench import format_report, layers, run_all, targets
+from nprates.cli import main
+
+
+def test_layer_bench_fits_scaling_exponents():
+    r = layers.run("cpu", lengths=(16, 32, 64), batch=2, width=16, repeats=1)
+    assert len(r["rows"]) == 6 and {row["layer"] for row in r["rows"]} == {"ssm", "attention"}
+    assert all(row["seconds"] > 0 for row in r["rows"])
+    assert set(r["exponents"]) == {"ssm", "attention"} and r["ratio_at_max"] > 0
+
+
+def test_target_bench_reports_throughput():
+    rows = targets.run(sequences=20, length=16, repeats=1)
+    assert [row["target"] for row in rows] == ["GammaSmooth", "PiecewiseGammaSmooth"]
+    assert all(row["n_basis"] == 2937 for row in rows)
+    assert all(row["sequences_per_second"] == pytest.approx(20 / row["seconds"]) for row in rows)
+
+
+def test_quick_replicate_bench_batched_equals_sequential(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--only", "replicates", "--device", "cpu",
+                 "--json", str(path)]) == 0
+    report = json.loads(path.read_text())
+    assert report["machine"]["cpu_count"] >= 1 and "torch" in report["machine"]
+    for name in ("ssm", "transformer"):
+        res = report["replicates"]["results"][name]
+        assert res["max_prediction_difference"] < 1e-3
+        assert res["speedup"] == pytest.approx(res["sequential_s"] / res["batched_s"])
+    out = capsys.readouterr().out
+    assert "replicate-batched training" in out and "speed-up" in out
+
+
+def test_unknown_section_is_refused_before_any_work():
+    with pytest.raises(ValueError, match="unknown bench section"):
+        run_all("cpu", sections=("layers", "gpu"))
+
+
+def test_format_report_lists_each_section():
+    report = {"machine": {"processor": "cpu", "cpu_count": 2, "torch": "2", "torch_threads": 2},
+              "device": "cpu", "quick": True, "seconds": 1.0,
+              "targets": [{"target": "GammaSmooth", "n_basis": 3, "sequences": 10, "length": 8,
+                           "seconds": 0.5, "sequences_per_second": 20.0}],
+              "study": {"study": "quick", "seconds": 61.0, "peak_memory_mib": 512.0}}
+    text = format_report(report)
+    assert "3. target evaluation" in text and "20 sequences/s" in text
+    assert "quick study end to end: 61 s, peak memory 512 MiB" in text
+    assert "1. replicate" not in text
