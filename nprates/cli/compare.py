@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .fit import add_fit_options
+
 HELP = "compare the convergence exponents of two estimators (paired bootstrap, equivalence test)"
 
 
@@ -16,15 +18,7 @@ def add_arguments(parser) -> None:
                         help="compare on this target only (default: every target with both)")
     parser.add_argument("--method", choices=("loglog", "offset", "polylog"), default="loglog",
                         help="how each exponent is fitted (see 'nprates fit --help')")
-    parser.add_argument("--level", type=float, default=0.95,
-                        help="confidence level (default 0.95)")
-    parser.add_argument("--polylog-k", type=float, default=None, metavar="K",
-                        help="power k of the (log n)^k factor for --method polylog")
-    parser.add_argument("--n-boot", type=int, default=2000, metavar="B",
-                        help="bootstrap draws (default 2000)")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    parser.add_argument("--json", metavar="PATH|-", default=None,
-                        help="also write the results as JSON to PATH ('-': print JSON only)")
+    add_fit_options(parser)
 
 
 def run(args) -> int:

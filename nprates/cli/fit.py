@@ -1,4 +1,9 @@
-"""``nprates fit RESULTS_DIR``: convergence exponents per (target, estimator)."""
+"""``nprates fit RESULTS_DIR``: convergence exponents per (target, estimator).
+
+A capability study has no rate to fit: for one, ``nprates fit`` prints its accuracy
+table instead (``analysis.capability``: accuracy and exact match per task setting and
+estimator with a ``--level`` t interval over replicates; ``--json`` writes that table).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,11 @@ def add_arguments(parser) -> None:
                         help="loglog: straight line in log-log (default); offset: risk = E + "
                              "A n^-beta for curves with a floor; polylog: with a (log n)^k "
                              "factor (needs --polylog-k)")
+    add_fit_options(parser)
+
+
+def add_fit_options(parser) -> None:
+    """The options of the exponent fit that ``fit`` and ``compare`` share."""
     parser.add_argument("--level", type=float, default=0.95,
                         help="confidence level of the intervals (default 0.95)")
     parser.add_argument("--polylog-k", type=float, default=None, metavar="K",
@@ -56,9 +66,17 @@ def emit_json(obj, dest) -> None:
 
 def run(args) -> int:
     from analysis._format import jsonable
+    from analysis.capability import format_capability_table, is_capability, summarize_capability
     from analysis.rates import fit_all, format_fit_table
 
     table = load_results_dir(args.results_dir)
+    if is_capability(table):
+        summary = summarize_capability(table, level=args.level)
+        if args.json != "-":
+            print(format_capability_table(summary))
+        if args.json:
+            emit_json(jsonable(summary), args.json)
+        return 0
     fits = fit_all(table, method=args.method, level=args.level, n_boot=args.n_boot,
                    seed=args.seed, polylog_k=args.polylog_k)
     if args.json == "-":

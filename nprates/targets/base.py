@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from estimators._data import check_sequences
+from nprates.smoothness import Smoothness
 
 
 def as_generator(rng) -> np.random.Generator:
@@ -34,18 +35,29 @@ def check_level(value, name: str) -> float:
 class SequenceTarget:
     """A shift-equivariant target F_t(X) = f(window of the ``window`` tokens ending at t).
 
-    Subclasses set ``window``, ``features`` and implement ``_evaluate_windows`` and
-    ``_draw_tokens``. Calling the target on X of shape (n, T, d) gives (n, T) with NaN at
+    Subclasses set ``window``, ``features``, ``smoothness`` and implement
+    ``_evaluate_windows`` and ``_draw_tokens``. Calling the target on X of shape (n, T, d) gives (n, T) with NaN at
     the first ``burn_in = window - 1`` positions, which have no full window.
     """
 
     window: int
     features: int
+    smoothness: Smoothness
     chunk_sequences = 2048
 
     @property
     def burn_in(self) -> int:
         return self.window - 1
+
+    @property
+    def a_dagger(self) -> float:
+        """Effective smoothness of the target's class (``smoothness.a_dagger``)."""
+        return self.smoothness.a_dagger
+
+    @property
+    def exponent(self) -> float:
+        """Theoretical exponent 2 a_dagger / (2 a_dagger + 1) of the class's minimax rate."""
+        return self.smoothness.exponent
 
     def check_inputs(self, X) -> np.ndarray:
         X = check_sequences(X)

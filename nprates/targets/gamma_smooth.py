@@ -103,14 +103,6 @@ class GammaSmooth(SequenceTarget):
     def n_basis(self) -> int:
         return self.coefficients.size
 
-    @property
-    def a_dagger(self) -> float:
-        return self.smoothness.a_dagger
-
-    @property
-    def exponent(self) -> float:
-        return self.smoothness.exponent
-
     def norm_of(self, coefficients=None) -> float:
         """Class norm (sum_s 2^(2 gamma(s)) ||delta_s f||^2)^(1/2) of given coefficients."""
         c = self.coefficients if coefficients is None else np.asarray(coefficients)

@@ -104,14 +104,6 @@ class PiecewiseGammaSmooth(SequenceTarget):
     def n_basis(self) -> int:
         return self.g.coefficients.size
 
-    @property
-    def a_dagger(self) -> float:
-        return self.smoothness.a_dagger
-
-    @property
-    def exponent(self) -> float:
-        return self.smoothness.exponent
-
     def importance_scores(self, X) -> np.ndarray:
         """mu for every full window: X (n, T, F) -> (n, T - W + 1, W), window oldest first."""
         X = self.check_inputs(X)
