@@ -1,0 +1,79 @@
+"""The selective SSM network (``selective_network``) as a scikit-learn regressor.
+
+Same contract as ``neural.SSMRegressor``: X (n, T, d) floats; y (n, L), the outputs at the
+last L positions, or (n,), the last position; standardised targets, MSE, early stopping,
+clipping at ``bound``, replicate batching (``replicates.fit_replicates``).
+"""
+
+from __future__ import annotations
+
+from .neural import NeuralRegressor
+from .selective_network import SelectiveSSMNetwork
+
+
+class SelectiveSSMRegressor(NeuralRegressor):
+    """The SSM network with Mamba-style selective layers as a scikit-learn regressor.
+
+    Architecture: token embedding, FNN, ``n_layers`` x [selective SSM layer, FNN], linear
+    readout at every position, output clipped at ``bound``. Unlike ``SSMRegressor``'s LTI
+    layer, the step size dt and the matrices B and C depend on the input token
+    (``selective_ssm_layer``). Every parameter trains with ``lr`` (as in Mamba); A and D
+    and the biases and norms without weight decay.
+
+    Parameters
+    ----------
+    width, n_layers, fnn_width, fnn_depth, residual, norm :
+        As for ``SSMRegressor``.
+    d_state : int, default 16
+        State size per channel.
+    dt_rank : int or "auto", default "auto"
+        Rank of the projection that computes dt; "auto" is ceil(width / 16).
+    dt_min, dt_max : float, default 1e-2, 1.0
+        Range of the initial step sizes (``selective_network.SelectiveSSMNetwork``).
+    scan : "chunked" (default) or "sequential"
+        The scan computing the recurrence; both give the same predictions up to float
+        rounding. On a CPU with short sequences the sequential loop is often the faster.
+    chunk_size : int, default 16
+        Chunk length of the chunked scan.
+    bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
+    val_fraction, device, random_state :
+        As for ``SSMRegressor``.
+    """
+
+    def __init__(self, width=32, n_layers=2, d_state=16, dt_rank="auto", fnn_width=64,
+                 fnn_depth=1, residual=True, norm=True, dt_min=1e-2, dt_max=1.0, scan="chunked",
+                 chunk_size=16, bound=None, lr=3e-3, weight_decay=0.01, batch_size=64,
+                 max_epochs=200, max_steps=None, min_steps=200, patience=20, val_fraction=0.2,
+                 device="auto", random_state=None):
+        self.width = width
+        self.n_layers = n_layers
+        self.d_state = d_state
+        self.dt_rank = dt_rank
+        self.fnn_width = fnn_width
+        self.fnn_depth = fnn_depth
+        self.residual = residual
+        self.norm = norm
+        self.dt_min = dt_min
+        self.dt_max = dt_max
+        self.scan = scan
+        self.chunk_size = chunk_size
+        self.bound = bound
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.max_steps = max_steps
+        self.min_steps = min_steps
+        self.patience = patience
+        self.val_fraction = val_fraction
+        self.device = device
+        self.random_state = random_state
+
+    def _build_network(self, n_replicates):
+        return SelectiveSSMNetwork(self.n_features_in_, self._n_outputs(), width=self.width,
+                                   n_layers=self.n_layers, d_state=self.d_state,
+                                   dt_rank=self.dt_rank, fnn_width=self.fnn_width,
+                                   fnn_depth=self.fnn_depth, residual=self.residual,
+                                   norm=self.norm, dt_min=self.dt_min, dt_max=self.dt_max,
+                                   scan=self.scan, chunk_size=self.chunk_size,
+                                   n_replicates=n_replicates)
