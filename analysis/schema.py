@@ -4,16 +4,24 @@ One row per fitted model (a *cell*: estimator x sample size x replicate). Studie
 write it, every analysis and report reads it; a DataFrame with these columns can
 come from anywhere.
 
+Rows of a capability study (token-selection tasks, THEORY.md section 7) use the same
+columns: ``target`` is the task setting (``TASK/PARAM=VALUE``, e.g.
+``recall/n_pairs=4``), ``n`` the training size, ``risk`` the token error rate
+1 - accuracy on the test set, and the capability columns below are filled in. Rate
+rows leave those columns at their defaults (empty / NaN); a non-empty ``task`` marks a
+capability row.
+
 Required columns (``REQUIRED``):
 
 ============== ======= ==========================================================
 column         dtype   meaning
 ============== ======= ==========================================================
-target         str     label of the target function
+target         str     label of the target function (or task setting)
 estimator      str     label of the estimator
 n              int     sample size: number of training sequences
 replicate      int     replicate index (0-based)
 risk           float   excess risk: noise-free test MSE over scored positions
+                       (capability rows: token error rate 1 - accuracy)
 status         str     "ok", "diverged" or "failed"
 ============== ======= ==========================================================
 
@@ -22,8 +30,9 @@ Optional columns (``OPTIONAL``; filled with their defaults when absent):
 ================= ======= =======================================================
 study             str     study name
 risk_se           float   standard error of ``risk`` over test sequences
-train_loss        float   final training MSE (noisy targets)
-val_loss          float   best validation MSE (noisy targets)
+train_loss        float   final training MSE (noisy targets); capability rows: the
+                          training cross-entropy (nats per scored token)
+val_loss          float   best validation MSE (noisy targets), or cross-entropy
 n_params          float   number of trainable parameters (NaN if not applicable)
 epochs            float   epochs trained (NaN if not applicable)
 fit_seconds       float   wall time of the fit in seconds
@@ -36,6 +45,13 @@ data_seed         str     identifier of the training-data stream: cells with equ
                           ``data_seed`` saw the same training data (paired)
 versions          str     JSON of library versions
 cell_key          str     unique key of the cell
+task              str     capability rows: label of the task ("" for rate rows)
+task_param        str     capability rows: name of the swept task parameter
+task_value        float   capability rows: its value in this row's setting
+accuracy          float   capability rows: token accuracy on the test set
+accuracy_se       float   standard error of ``accuracy`` over test sequences
+exact_match       float   capability rows: fraction of test sequences with every
+                          scored token right
 ================= ======= =======================================================
 """
 
@@ -62,6 +78,12 @@ OPTIONAL = {
     "data_seed": "",
     "versions": "",
     "cell_key": "",
+    "task": "",
+    "task_param": "",
+    "task_value": np.nan,
+    "accuracy": np.nan,
+    "accuracy_se": np.nan,
+    "exact_match": np.nan,
 }
 
 COLUMNS = REQUIRED + tuple(OPTIONAL)

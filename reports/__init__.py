@@ -1,4 +1,4 @@
-"""PDF reports of rate studies.
+"""PDF reports of rate studies (and of capability studies).
 
 >>> from analysis import simulate_curves
 >>> from reports import build_report
@@ -8,8 +8,10 @@
 ['Convergence rates: simulated', 'Rate curves', 'Convergence exponents', ...]
 
 Pages: title, rate curves, exponents against the theory, pairwise comparisons,
-diagnostics, notes. Every statistic comes from ``analysis``; an estimator has the
-same colour (Okabe-Ito, colour-blind safe) and marker on every page.
+diagnostics, notes. A capability study (rows with a ``task``) gets a title page with
+parameter counts and one page per task of accuracy against the swept parameter
+instead. Every statistic comes from ``analysis``; an estimator has the same colour
+(Okabe-Ito, colour-blind safe) and marker on every page.
 """
 
 from .build import SECTIONS, Report, build_report

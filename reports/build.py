@@ -8,8 +8,11 @@ from pathlib import Path
 
 from matplotlib.backends.backend_pdf import PdfPages
 
+from analysis.capability import is_capability
+
+from .capability_data import CapabilityData
 from .data import ReportData, load_input
-from .pages import comparison, diagnostics, forest, notes, rates
+from .pages import capability, comparison, diagnostics, forest, notes, rates
 from .pages import title as title_page
 from .pages._common import footer
 from .style import report_style
@@ -22,9 +25,11 @@ SECTIONS = ("title", "rate curves", "exponents", "comparisons", "diagnostics", "
 class Report:
     """What ``build_report`` wrote: the file, its page titles and the analysis behind it.
 
-    ``data`` holds the fits (``data.fits[(target, estimator)].fit`` is an
-    ``analysis.RateFit``), comparisons (``data.pairs[target]``) and ``data.fit_table``
-    (``analysis.fit_all``'s table).
+    For a rate study ``data`` is a ``ReportData``: the fits
+    (``data.fits[(target, estimator)].fit`` is an ``analysis.RateFit``), comparisons
+    (``data.pairs[target]``) and ``data.fit_table`` (``analysis.fit_all``'s table). For
+    a capability study it is a ``CapabilityData``: ``data.summary`` is
+    ``analysis.capability.summarize_capability``'s table.
     """
 
     path: Path
@@ -52,7 +57,8 @@ def build_report(results, path, study=None, title=None, *, method="loglog", leve
         targets with their smoothness specs, estimators with their classes); for a
         directory it is read from ``DIR/study.toml`` when not given. Without it the
         title page shows what the table holds.
-    title : the report's title (default "Convergence rates: STUDY").
+    title : the report's title (default "Convergence rates: STUDY", or "Capability
+        study: STUDY").
     method, level, n_boot, seed, polylog_k : how exponents are fitted
         (``analysis.fit_rate``); the defaults reproduce ``nprates fit``.
     margin : equivalence margin of the comparisons (``analysis.compare_rates``).
@@ -67,6 +73,12 @@ def build_report(results, path, study=None, title=None, *, method="loglog", leve
     times) and notes (every theory check in words and every caution). The PDF is
     vector and deterministic: the same inputs and date give the same bytes.
 
+    A capability study's table (rows with a non-empty ``task`` column) gets its own
+    pages instead, as it has no rate to fit: a title page with the parameter counts
+    per estimator, then per task token accuracy (and exact match) against the swept
+    parameter, one line per estimator with ``level`` t intervals over replicates.
+    Only ``level`` of the fitting options applies to it.
+
     Raises ValueError (FileNotFoundError for a missing directory) with a clear
     message for an empty table or directory.
     """
@@ -74,21 +86,30 @@ def build_report(results, path, study=None, title=None, *, method="loglog", leve
     if out.suffix.lower() != ".pdf":
         raise ValueError(f"the report path must end in .pdf, got {str(out)!r}")
     table, study, source = load_input(results, study, loader)
-    data = ReportData.prepare(table, study, source, method=method, level=level,
-                              margin=margin, n_boot=n_boot, seed=seed, polylog_k=polylog_k)
+    if is_capability(table):
+        data = CapabilityData.prepare(table, study, source, level=level)
+        default_title, subject = (f"{capability.TITLE}: {data.name}",
+                                  "Capabilities on token-selection tasks (nprates)")
+    else:
+        data = ReportData.prepare(table, study, source, method=method, level=level,
+                                  margin=margin, n_boot=n_boot, seed=seed, polylog_k=polylog_k)
+        default_title, subject = (f"Convergence rates: {data.name}",
+                                  "Empirical convergence rates (nprates)")
     date = date if date is not None else datetime.date.today().isoformat()
     out.parent.mkdir(parents=True, exist_ok=True)
     figs = []
     with report_style():
-        figs += title_page.page(data, title=title, date=date)
-        figs += rates.pages(data)
-        figs += forest.pages(data)
-        figs += comparison.pages(data)
-        figs += diagnostics.pages(data)
-        figs += notes.pages(data)
+        if isinstance(data, CapabilityData):
+            figs += capability.pages(data, title=title, date=date)
+        else:
+            figs += title_page.page(data, title=title, date=date)
+            figs += rates.pages(data)
+            figs += forest.pages(data)
+            figs += comparison.pages(data)
+            figs += diagnostics.pages(data)
+            figs += notes.pages(data)
         label = f"nprates report - {data.name}" + (f" - {date}" if date else "")
-        meta = {"Title": title or f"Convergence rates: {data.name}",
-                "Subject": "Empirical convergence rates (nprates)",
+        meta = {"Title": title or default_title, "Subject": subject,
                 "Creator": "nprates reports", "CreationDate": None, "ModDate": None}
         tmp = out.with_name(f".{out.name}.tmp")
         try:

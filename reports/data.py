@@ -97,6 +97,57 @@ def load_input(results, study=None, loader=None):
 
 # --------------------------------------------------------------------------- the data
 
+def estimator_order(table: pd.DataFrame, study: dict | None) -> tuple[list, dict]:
+    """The estimators of ``table`` in page order (SSM-like first, then Transformer-like,
+    then the rest; the study file's order within each), and their class paths by label
+    (from the study file; empty without one)."""
+    classes = {}
+    if study:
+        for lab, spec in (study.get("estimators") or {}).items():
+            if isinstance(spec, dict):
+                classes[str(lab)] = str(spec.get("class", ""))
+    study_order = list(classes)
+    present = list(pd.unique(table["estimator"].astype(str)))
+    known = [e for e in study_order if e in present] + sorted(
+        e for e in present if e not in study_order)
+    return order_estimators(known, classes), classes
+
+
+class TableViews:
+    """What a report's title page reads from the results table (``self.table``) and the
+    study file (``self.study``), whatever the kind of study."""
+
+    @property
+    def name(self) -> str:
+        if self.study and self.study.get("name"):
+            return str(self.study["name"])
+        names = [s for s in pd.unique(self.table["study"].astype(str)) if s and s != "nan"]
+        return ", ".join(names) if names else "results"
+
+    def versions(self) -> dict:
+        """Library versions recorded with the cells (the most common record)."""
+        vals = [v for v in self.table["versions"].astype(str) if v and v != "nan"]
+        if not vals:
+            return {}
+        common = pd.Series(vals).value_counts().index[0]
+        try:
+            out = json.loads(common)
+        except (TypeError, ValueError):
+            return {"versions": common}
+        return out if isinstance(out, dict) else {"versions": str(out)}
+
+    def devices(self) -> list:
+        return [d for d in pd.unique(self.table["device"].astype(str)) if d and d != "nan"]
+
+    def status_counts(self) -> dict:
+        c = self.table["status"].value_counts()
+        return {s: int(c.get(s, 0)) for s in ("ok", "failed", "diverged")}
+
+    def compute_seconds(self) -> float:
+        v = pd.to_numeric(self.table["fit_seconds"], errors="coerce")
+        return float(v.sum()) if v.notna().any() else math.nan
+
+
 @dataclass
 class Fit:
     """One (target, estimator): its RateFit and TheoryCheck, or why there is none."""
@@ -121,7 +172,7 @@ class Pair:
 
 
 @dataclass
-class ReportData:
+class ReportData(TableViews):
     table: pd.DataFrame
     study: dict | None
     source: str
@@ -144,19 +195,10 @@ class ReportData:
     @classmethod
     def prepare(cls, table, study=None, source="", method="loglog", level=0.95, margin=0.1,
                 n_boot=2000, seed=0, polylog_k=None) -> "ReportData":
-        classes = {}
-        if study:
-            for lab, spec in (study.get("estimators") or {}).items():
-                if isinstance(spec, dict):
-                    classes[str(lab)] = str(spec.get("class", ""))
         table = table.copy()
         table["target"] = table["target"].astype(str)
         table["estimator"] = table["estimator"].astype(str)
-        study_order = list(classes)
-        present = list(pd.unique(table["estimator"]))
-        known = [e for e in study_order if e in present] + sorted(
-            e for e in present if e not in study_order)
-        estimators = order_estimators(known, classes)
+        estimators, classes = estimator_order(table, study)
         target_order = list((study or {}).get("targets") or {})
         tpresent = list(pd.unique(table["target"]))
         targets = [t for t in target_order if t in tpresent] + sorted(
@@ -254,36 +296,6 @@ class ReportData:
     def sizes(self, target=None) -> list:
         t = self.table if target is None else self.rows(target)
         return sorted(int(n) for n in pd.unique(t["n"]))
-
-    @property
-    def name(self) -> str:
-        if self.study and self.study.get("name"):
-            return str(self.study["name"])
-        names = [s for s in pd.unique(self.table["study"].astype(str)) if s and s != "nan"]
-        return ", ".join(names) if names else "results"
-
-    def versions(self) -> dict:
-        """Library versions recorded with the cells (the most common record)."""
-        vals = [v for v in self.table["versions"].astype(str) if v and v != "nan"]
-        if not vals:
-            return {}
-        common = pd.Series(vals).value_counts().index[0]
-        try:
-            out = json.loads(common)
-        except (TypeError, ValueError):
-            return {"versions": common}
-        return out if isinstance(out, dict) else {"versions": str(out)}
-
-    def devices(self) -> list:
-        return [d for d in pd.unique(self.table["device"].astype(str)) if d and d != "nan"]
-
-    def status_counts(self) -> dict:
-        c = self.table["status"].value_counts()
-        return {s: int(c.get(s, 0)) for s in ("ok", "failed", "diverged")}
-
-    def compute_seconds(self) -> float:
-        v = pd.to_numeric(self.table["fit_seconds"], errors="coerce")
-        return float(v.sum()) if v.notna().any() else math.nan
 
     def note(self, target, subject, text) -> None:
         """Record a caution shown on the pages (``subject``: an estimator or a pair)."""

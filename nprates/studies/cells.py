@@ -6,6 +6,12 @@ computation (``estimators.replicates.fit_replicates``), else one cell. Workers
 rebuild the target and draw the data from the study's seeds themselves, so a task
 ships only the (small) study spec; they return one row per cell and the parent
 process writes it.
+
+Cells come in two kinds, one per kind of study: ``RateCells`` (a regression target;
+risk = noise-free test MSE) and ``CapabilityCells`` (a token task setting in the
+``target`` slot; risk = token error rate 1 - accuracy). Each builds what a task's
+cells share, draws a replicate's training data and scores a fitted estimator;
+``run_task`` drives either.
 """
 
 from __future__ import annotations
@@ -28,14 +34,17 @@ from estimators.replicates import fit_replicates
 from nprates.studies import seeds
 from nprates.studies.build import (accepts_sequences, build_target, make_estimator,
                                    target_number, test_set, train_set, with_random_state)
+from nprates.studies.capability import build_task, make_classifier, test_batch, train_batch
 from nprates.studies.spec import Study
+from nprates.tasks import exact_match_per_sequence, token_accuracy_per_sequence
 
 _threads: int | None = None
 
 
 @dataclass(frozen=True)
 class Task:
-    """Cells of one (target, estimator, n) that run together in one worker."""
+    """Cells of one (target, estimator, n) that run together in one worker; ``target``
+    is a task-setting label in a capability study."""
 
     study: Study
     target: str
@@ -67,7 +76,8 @@ def library_versions() -> str:
 _versions: str | None = None
 
 
-def _base_row(task: Task, replicate: int, target) -> dict:
+def _base_row(task: Task, replicate: int) -> dict:
+    """The columns every cell has, as for a failed cell; the cell kinds add theirs."""
     global _versions
     if _versions is None:
         _versions = library_versions()
@@ -76,9 +86,7 @@ def _base_row(task: Task, replicate: int, target) -> dict:
             "n": int(task.n), "replicate": int(replicate), "risk": math.nan,
             "risk_se": math.nan, "status": "failed", "error": "", "train_loss": math.nan,
             "val_loss": math.nan, "n_params": math.nan, "epochs": math.nan,
-            "fit_seconds": math.nan, "device": "", "noise": study.noise,
-            "theory_exponent": target_number(target, "exponent"),
-            "a_dagger": target_number(target, "a_dagger"),
+            "fit_seconds": math.nan, "device": "",
             "data_seed": seeds.data_seed_id(task.target, task.n, replicate),
             "versions": _versions,
             "cell_key": study.cell_key(task.target, task.estimator, task.n, replicate)}
@@ -122,26 +130,113 @@ def _fitted_number(est, attr: str) -> float:
         return math.nan
 
 
-def _score(row: dict, est, seconds: float, layout: _Layout, test, train) -> dict:
-    """Fill ``row`` from a fitted estimator: the risk on the noise-free test set
-    ``(X, f)``, the fitted attributes, and the training MSE on ``train = (X, y)`` when
-    the estimator does not report one."""
-    pred = layout.predict(est, test[0])
-    if not np.all(np.isfinite(pred)):
-        row.update(status="diverged", error="non-finite predictions on the test set")
-    else:
-        per_seq = np.mean((pred - test[1]) ** 2, axis=1)
-        row.update(status="ok", risk=float(per_seq.mean()),
-                   risk_se=float(per_seq.std(ddof=1) / math.sqrt(per_seq.size)))
-    train_loss = _fitted_number(est, "train_loss_")
-    if math.isnan(train_loss) and row["status"] == "ok":
-        train_loss = float(np.mean((layout.predict(est, train[0]) - train[1]) ** 2))
+def _fitted_attributes(row: dict, est, seconds: float) -> dict:
+    """Fill ``row`` with what a fitted estimator reports about its training."""
     fit_seconds = _fitted_number(est, "fit_seconds_")
-    row.update(train_loss=train_loss, val_loss=_fitted_number(est, "val_loss_"),
+    row.update(train_loss=_fitted_number(est, "train_loss_"),
+               val_loss=_fitted_number(est, "val_loss_"),
                n_params=_fitted_number(est, "n_params_"), epochs=_fitted_number(est, "n_epochs_"),
                fit_seconds=seconds if math.isnan(fit_seconds) else fit_seconds,
                device=str(getattr(est, "device_", "cpu")))
     return row
+
+
+def _mean_se(values: np.ndarray) -> tuple[float, float]:
+    """Mean of per-sequence values and its standard error over sequences."""
+    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(values.size))
+
+
+class RateCells:
+    """The cells of a rate-study task: a regression target, risk = noise-free test MSE."""
+
+    def __init__(self, task: Task):
+        self.task = task
+        self.target = None
+
+    def setup(self) -> None:
+        """Build the target, its test set and the estimator prototype (may raise)."""
+        study, task = self.task.study, self.task
+        self.target = build_target(study, task.target)
+        self.test = test_set(study, task.target)
+        self.proto = make_estimator(study, task.estimator, self.target, task.device)
+        self.layout = _Layout(accepts_sequences(type(self.proto)), study.length,
+                              getattr(self.target, "window", None))
+
+    def row(self, replicate: int) -> dict:
+        return {**_base_row(self.task, replicate), "noise": self.task.study.noise,
+                "theory_exponent": target_number(self.target, "exponent"),
+                "a_dagger": target_number(self.target, "a_dagger")}
+
+    def new_estimator(self):
+        return make_estimator(self.task.study, self.task.estimator, self.target, self.task.device)
+
+    def train(self, replicate: int):
+        return train_set(self.task.study, self.task.target, self.task.n, replicate)
+
+    def fit_data(self, train) -> tuple:
+        """``(X, y)`` as the estimator takes them."""
+        return self.layout.inputs(train[0]), self.layout.outputs(train[1])
+
+    def score(self, row: dict, est, seconds: float, train) -> dict:
+        """Fill ``row`` from a fitted estimator: the risk on the noise-free test set
+        ``(X, f)``, the fitted attributes, and the training MSE on ``train = (X, y)``
+        when the estimator does not report one."""
+        pred = self.layout.predict(est, self.test[0])
+        if not np.all(np.isfinite(pred)):
+            row.update(status="diverged", error="non-finite predictions on the test set")
+        else:
+            risk, risk_se = _mean_se(np.mean((pred - self.test[1]) ** 2, axis=1))
+            row.update(status="ok", risk=risk, risk_se=risk_se)
+        _fitted_attributes(row, est, seconds)
+        if math.isnan(row["train_loss"]) and row["status"] == "ok":
+            row["train_loss"] = float(np.mean((self.layout.predict(est, train[0]) - train[1]) ** 2))
+        return row
+
+
+class CapabilityCells:
+    """The cells of a capability-study task: a token task setting, scored by token
+    accuracy on the setting's test set (risk = 1 - accuracy)."""
+
+    def __init__(self, task: Task):
+        self.task = task
+        self.setting = task.study.settings[task.target]
+
+    def setup(self) -> None:
+        """Build the task, its test set and the classifier prototype (may raise)."""
+        study, task = self.task.study, self.task
+        self.token_task = build_task(study, task.target)
+        self.test = test_batch(study, task.target)
+        self.proto = self.new_estimator()
+
+    def row(self, replicate: int) -> dict:
+        return {**_base_row(self.task, replicate), "task": self.setting.task,
+                "task_param": self.setting.param, "task_value": float(self.setting.value)}
+
+    def new_estimator(self):
+        return make_classifier(self.task.study, self.task.estimator, self.token_task,
+                               self.task.device)
+
+    def train(self, replicate: int):
+        return train_batch(self.task.study, self.task.target, self.task.n, replicate)
+
+    def fit_data(self, train) -> tuple:
+        """``(tokens, targets)``, both (n, T), targets -100 at unscored positions."""
+        return train.tokens, train.targets
+
+    def score(self, row: dict, est, seconds: float, train) -> dict:
+        """Fill ``row`` from a fitted classifier: token accuracy (with its standard
+        error over test sequences), exact match, risk = 1 - accuracy, and the fitted
+        attributes (``train_loss`` is the classifier's training cross-entropy)."""
+        tokens, targets, mask = self.test
+        pred = np.asarray(est.predict(tokens))
+        if pred.shape != tokens.shape:
+            raise ValueError(f"predict returned shape {pred.shape}, expected (n, T) = "
+                             f"{tokens.shape}: one class per position")
+        accuracy, accuracy_se = _mean_se(token_accuracy_per_sequence(pred, targets, mask))
+        exact = float(exact_match_per_sequence(pred, targets, mask).mean())
+        row.update(status="ok", risk=1.0 - accuracy, risk_se=accuracy_se, accuracy=accuracy,
+                   accuracy_se=accuracy_se, exact_match=exact)
+        return _fitted_attributes(row, est, seconds)
 
 
 def _fail(row: dict, exc: BaseException) -> dict:
@@ -163,42 +258,39 @@ def limit_threads(threads: int | None) -> None:
 def run_task(task: Task) -> list[dict]:
     """Fit and score the cells of ``task``; one row per replicate, errors recorded."""
     limit_threads(task.threads)
-    study = task.study
-    target = None
+    cells = (CapabilityCells if task.study.kind == "capability" else RateCells)(task)
     try:
-        target = build_target(study, task.target)
-        test = test_set(study, task.target)
-        proto = make_estimator(study, task.estimator, target, task.device)
+        cells.setup()
     except Exception as exc:
-        return [_fail(_base_row(task, r, target), exc) for r in task.replicates]
-    layout = _Layout(accepts_sequences(type(proto)), study.length, getattr(target, "window", None))
-    states = {r: seeds.init_seed(study.seed, task.target, task.estimator, task.n, r)
+        return [_fail(cells.row(r), exc) for r in task.replicates]
+    states = {r: seeds.init_seed(task.study.seed, task.target, task.estimator, task.n, r)
               for r in task.replicates}
     if task.batched and len(task.replicates) > 1:
-        return _run_batched(task, target, proto, states, layout, test)
+        return _run_batched(task, cells, states)
     rows = []
     for r in task.replicates:
-        row = _base_row(task, r, target)
+        row = cells.row(r)
         try:
-            X, y = train_set(study, task.target, task.n, r)
-            est = with_random_state(make_estimator(study, task.estimator, target, task.device),
-                                    states[r])
+            train = cells.train(r)
+            est = with_random_state(cells.new_estimator(), states[r])
             start = time.perf_counter()
-            est.fit(layout.inputs(X), layout.outputs(y))
-            rows.append(_score(row, est, time.perf_counter() - start, layout, test, (X, y)))
+            est.fit(*cells.fit_data(train))
+            rows.append(cells.score(row, est, time.perf_counter() - start, train))
         except Exception as exc:
             rows.append(_fail(row, exc))
     return rows
 
 
-def _run_batched(task: Task, target, proto, states: dict, layout: _Layout, test) -> list[dict]:
-    """All replicates of the task in one ``fit_replicates`` call (sequence estimators)."""
+def _run_batched(task: Task, cells, states: dict) -> list[dict]:
+    """All replicates of the task in one ``fit_replicates`` call (estimators that take
+    sequences natively, so their inputs need no reshaping)."""
     reps = list(task.replicates)
-    rows = [_base_row(task, r, target) for r in reps]
+    rows = [cells.row(r) for r in reps]
     try:
-        data = [train_set(task.study, task.target, task.n, r) for r in reps]
+        data = [cells.train(r) for r in reps]
+        inputs = [cells.fit_data(train) for train in data]
         start = time.perf_counter()
-        fitted = fit_replicates(proto, [X for X, _ in data], [y for _, y in data],
+        fitted = fit_replicates(cells.proto, [X for X, _ in inputs], [y for _, y in inputs],
                                 [states[r] for r in reps])
         seconds = (time.perf_counter() - start) / len(reps)
         if len(fitted) != len(reps):
@@ -211,7 +303,7 @@ def _run_batched(task: Task, target, proto, states: dict, layout: _Layout, test)
         try:
             if isinstance(result, BaseException):
                 raise result
-            out.append(_score(row, result, seconds, layout, test, train))
+            out.append(cells.score(row, result, seconds, train))
         except Exception as exc:
             out.append(_fail(row, exc))
     return out

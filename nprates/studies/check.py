@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import is_classifier
 
+from estimators.replicates import supports_batching
 from nprates.studies.build import (accepts_sequences, batches_replicates, build_target, call,
                                    check_keywords, estimator_class, make_estimator, needs_basis)
+from nprates.studies.capability import TASK_SET_PARAMS, build_task, make_classifier
 from nprates.studies.spec import DEVICE_RE, CheckedStudy, Study, StudyError
 
 
@@ -41,6 +44,26 @@ def _smoke_target(study: Study, label: str):
     return target, X.shape[1]
 
 
+def _estimator_class(study: Study, label: str):
+    """The class of estimator ``label``, checked to be scikit-learn-style."""
+    cls = estimator_class(study, label)
+    if not isinstance(cls, type) or not all(callable(getattr(cls, m, None))
+                                            for m in ("fit", "predict", "get_params")):
+        raise StudyError(f"estimators.{label}.class", f"{study.estimators[label].cls!r} is not "
+                         f"a scikit-learn-style estimator class (fit, predict, get_params)")
+    return cls
+
+
+def _validate_params(est, name: str) -> None:
+    """Run scikit-learn's own parameter checks, where the estimator has them."""
+    validate = getattr(est, "_validate_params", None)
+    if callable(validate) and hasattr(est, "_parameter_constraints"):
+        try:
+            validate()
+        except (ValueError, TypeError) as exc:
+            raise StudyError(f"{name}.params", str(exc)) from None
+
+
 def _check_estimator(study: Study, label: str, targets: dict, device: str):
     """Validate one estimator on every target it runs on.
 
@@ -49,11 +72,7 @@ def _check_estimator(study: Study, label: str, targets: dict, device: str):
     """
     name = f"estimators.{label}"
     spec = study.estimators[label]
-    cls = estimator_class(study, label)
-    if not isinstance(cls, type) or not all(callable(getattr(cls, m, None))
-                                            for m in ("fit", "predict", "get_params")):
-        raise StudyError(f"{name}.class", f"{spec.cls!r} is not a scikit-learn-style "
-                         f"estimator class (fit, predict, get_params)")
+    cls = _estimator_class(study, label)
     if needs_basis(cls) and "basis" in spec.params:
         raise StudyError(f"{name}.params.basis", "is set by the study (the target itself)")
     check_keywords(cls, spec.params, f"{name}.params", cls.__name__)
@@ -74,13 +93,45 @@ def _check_estimator(study: Study, label: str, targets: dict, device: str):
     for tlabel, target in (usable.items() if needs_basis(cls) else list(usable.items())[:1]):
         est = call(make_estimator, {"study": study, "label": label, "target": target,
                                     "device": device}, f"{name}.params", cls.__name__)
-        validate = getattr(est, "_validate_params", None)  # sklearn's own parameter checks
-        if callable(validate) and hasattr(est, "_parameter_constraints"):
-            try:
-                validate()
-            except (ValueError, TypeError) as exc:
-                raise StudyError(f"{name}.params", str(exc)) from None
+        _validate_params(est, name)
     return skipped, est
+
+
+def _check_classifier(study: Study, label: str, device: str):
+    """Validate one estimator of a capability study on every task setting; returns one
+    constructed (unfitted) instance."""
+    name = f"estimators.{label}"
+    spec = study.estimators[label]
+    cls = _estimator_class(study, label)
+    for key in TASK_SET_PARAMS:
+        if key in spec.params:
+            raise StudyError(f"{name}.params.{key}", "is set by the study from each task "
+                             "setting (the task's vocabulary)")
+    check_keywords(cls, spec.params, f"{name}.params", cls.__name__)
+    est = None
+    for setting in study.settings:
+        est = call(make_classifier, {"study": study, "label": label,
+                                     "task": build_task(study, setting), "device": device},
+                   f"{name}.params", cls.__name__)
+        if not is_classifier(est):
+            raise StudyError(f"{name}.class", f"{spec.cls!r} is not a classifier; a capability "
+                             f"study needs token classifiers (fit(tokens (n, T), targets "
+                             f"(n, T)), predict -> (n, T)), e.g. "
+                             f"estimators.classifiers.SSMClassifier")
+        _validate_params(est, name)
+    return est
+
+
+def _check_capability(study: Study, device: str) -> CheckedStudy:
+    batched = set()
+    for label in study.estimators:
+        est = _check_classifier(study, label, device)
+        if study.replicates > 1 and supports_batching(est):
+            batched.add(label)
+    cells = tuple((s, e, study.train_size, r) for s in study.settings for e in study.estimators
+                  for r in range(study.replicates))
+    return CheckedStudy(study=study, device=device, cells=cells, skipped=(),
+                        batched=frozenset(batched))
 
 
 def check_study(study: Study, device: str | None = None, check_device: bool = True) -> CheckedStudy:
@@ -90,6 +141,8 @@ def check_study(study: Study, device: str | None = None, check_device: bool = Tr
         raise StudyError("device", f"must be 'auto', 'cpu', 'cuda' or 'cuda:K', got {device!r}")
     if check_device:
         _check_device(device)
+    if study.kind == "capability":
+        return _check_capability(study, device)
     targets = {label: _smoke_target(study, label) for label in study.targets}
     skipped, batched = [], set()
     for label in study.estimators:

@@ -16,6 +16,11 @@ data       ("data", target, n, replicate)              training data, shared by 
 test       ("test", target)                            the noise-free test set
 init       ("init", target, estimator, n, replicate)   the estimator's random_state
 =========  ==========================================  ==============================
+
+In a capability study a task setting's label (``TASK/PARAM=VALUE``) stands in for
+the target: training data per (setting, train_size, replicate), one test set per
+setting. (Its "target" stream is unused: task settings are built from their
+parameters alone.)
 """
 
 from __future__ import annotations

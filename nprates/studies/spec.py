@@ -1,4 +1,9 @@
-"""The study specification: a typed, validated description of a rate study.
+"""The study specification: a typed, validated description of a study.
+
+A study is of one of two kinds, told apart by its tables: a *rate study* has
+``[targets.LABEL]`` tables (regression targets, swept over sample sizes), a
+*capability study* ``[tasks.LABEL]`` tables (token-selection tasks, swept over a task
+parameter at one training size). A study has one or the other, never both.
 
 A study is read from a TOML file (``Study.from_toml``) or built in Python
 (``Study(...)`` or ``Study.from_dict``). Building one checks the structure: field
@@ -34,6 +39,34 @@ TOML layout::
     [estimators.ssm]                # one or more estimators: label -> spec
     class = "estimators.SSMRegressor"         # "module.Class" or "module:Class"
     params = {width = 32, n_layers = 2}
+
+Capability study layout (THEORY.md section 7; ``noise``, ``length``, ``sizes`` and
+``[targets.*]`` are rate-study fields and are refused here)::
+
+    name = "copying"
+    seed = 0
+    train_size = 2000               # training sequences of every cell (required)
+    test_size = 1000                # test sequences, one test set per task setting
+    replicates = 3                  # training sets (and initialisations) per setting
+    device = "auto"
+
+    [tasks.copy]                    # one or more tasks: label -> spec
+    kind = "copying"                # copying (InputCopying) | recall (AssociativeRecall)
+    vocab_size = 8                  # fixed parameters of the task class
+    length = [4, 8, 16]             # exactly one swept parameter, a list of integers
+
+    [tasks.recall]
+    kind = "recall"
+    vocab_size = 16                 # distinct_keys = true (default) is fixed too
+    n_pairs = [2, 4, 8]             # recall sweeps n_pairs or vocab_size
+
+    [estimators.ssm1]               # token classifiers: fit(tokens (n, T), targets (n, T))
+    class = "estimators.classifiers.SSMClassifier"
+    params = {n_layers = 1, width = 32}   # n_tokens and n_classes come from each setting
+
+Each swept value is a *task setting*, labelled ``TASK/PARAM=VALUE`` (e.g.
+``recall/n_pairs=4``); it plays the part a target plays in a rate study (the
+``target`` column of the results).
 """
 
 from __future__ import annotations
@@ -61,11 +94,20 @@ TARGET_KINDS = {
     "piecewise": "nprates:PiecewiseGammaSmooth",
     "callable": None,
 }
+#: Capability-study task kinds: the task class and the parameters a study may sweep.
+TASK_KINDS = {
+    "copying": ("nprates.tasks:InputCopying", ("length", "vocab_size")),
+    "recall": ("nprates.tasks:AssociativeRecall", ("n_pairs", "vocab_size")),
+}
 SMOOTHNESS_CLASS = "nprates:Smoothness"
 DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 LABEL_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9])?$")
-TOP_FIELDS = ("name", "description", "seed", "noise", "length", "sizes", "replicates",
-              "test_size", "device", "targets", "estimators")
+TOP_FIELDS = ("name", "description", "seed", "noise", "length", "sizes", "train_size",
+              "replicates", "test_size", "device", "targets", "tasks", "estimators")
+# fields of one kind of study only, with why the other kind has none
+_RATE_ONLY = {"noise": "its tasks are noise-free",
+              "length": "its sequence lengths come from the tasks",
+              "sizes": "it trains every cell on train_size sequences"}
 # fields that change no cell's result: ignored when a directory's study is compared
 _COSMETIC = ("description", "device")
 
@@ -294,6 +336,108 @@ class EstimatorSpec:
         return out
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One task setting of a capability study: a task with its swept parameter at ``value``.
+
+    ``label`` is ``TASK/PARAM=VALUE``; ``params`` the task class's full keyword arguments.
+    """
+
+    label: str
+    task: str
+    kind: str
+    param: str
+    value: int
+    params: dict
+
+    def build(self):
+        """The task object (``nprates.tasks.InputCopying`` or ``AssociativeRecall``)."""
+        return import_object(TASK_KINDS[self.kind][0], f"tasks.{self.task}.kind")(**self.params)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, **self.params}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task of a capability study: ``kind``, fixed ``params`` and the swept ``param``
+    with its ``values`` (ascending)."""
+
+    label: str
+    kind: str
+    params: dict
+    param: str
+    values: tuple
+
+    @classmethod
+    def parse(cls, label: str, raw, name: str) -> "TaskSpec":
+        if isinstance(raw, TaskSpec):
+            raw = raw.to_dict()
+        table = _as_table(raw, name)
+        if "kind" not in table:
+            raise StudyError(f"{name}.kind", f"required field missing; one of "
+                             f"{', '.join(TASK_KINDS)}")
+        kind = _as_str(table.pop("kind"), f"{name}.kind")
+        if kind not in TASK_KINDS:
+            raise StudyError(f"{name}.kind", f"unknown kind {kind!r}; expected one of "
+                             f"{', '.join(TASK_KINDS)}")
+        path, sweepable = TASK_KINDS[kind]
+        task_cls = import_object(path, f"{name}.kind")
+        signature = inspect.signature(task_cls).parameters
+        _reject_unknown(table, ("kind",) + tuple(signature), name,
+                        hint=f" (the parameters of {task_cls.__name__})")
+        swept = [k for k, v in table.items() if isinstance(v, (list, tuple))]
+        example = f"{sweepable[0]} = [2, 4, 8]"
+        if not swept:
+            raise StudyError(name, f"no swept parameter: give one of {', '.join(sweepable)} as "
+                             f"a list, e.g. {example}")
+        if len(swept) > 1:
+            raise StudyError(f"{name}.{swept[1]}", f"only one parameter is swept per task and "
+                             f"{swept[0]} is already a list; write one [tasks.LABEL] table "
+                             f"per sweep")
+        param = swept[0]
+        if param not in sweepable:
+            raise StudyError(f"{name}.{param}", f"cannot be swept; a {kind} task sweeps one of "
+                             f"{', '.join(sweepable)}")
+        raw_values = table.pop(param)
+        if len(raw_values) == 0:
+            raise StudyError(f"{name}.{param}", "the swept list must not be empty")
+        values = [_as_int(v, f"{name}.{param}[{i}]", 1) for i, v in enumerate(raw_values)]
+        if len(set(values)) != len(values):
+            repeated = next(v for v in values if values.count(v) > 1)
+            raise StudyError(f"{name}.{param}", f"{repeated} appears more than once")
+        params = _plain(table, name)
+        for key, p in signature.items():
+            if p.default is inspect.Parameter.empty and key not in params and key != param:
+                raise StudyError(f"{name}.{key}", f"required field missing (a parameter of "
+                                 f"{task_cls.__name__})")
+        spec = cls(label=label, kind=kind, params=params, param=param,
+                   values=tuple(sorted(values)))
+        for setting in spec.settings():
+            try:
+                setting.build()
+            except (TypeError, ValueError) as exc:
+                raise StudyError(_blamed(name, str(exc), signature),
+                                 f"{setting.label}: {exc}") from None
+        return spec
+
+    def settings(self) -> list:
+        """The task settings, one per swept value, in ascending order of the value."""
+        return [Setting(label=f"{self.label}/{self.param}={v}", task=self.label, kind=self.kind,
+                        param=self.param, value=v, params={**self.params, self.param: v})
+                for v in self.values]
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, **self.params, self.param: list(self.values)}
+
+
+def _blamed(name: str, message: str, parameters) -> str:
+    """``name.PARAM`` when the task's error message starts with a parameter's name (the
+    task classes name the offending parameter first), else ``name``."""
+    match = re.match(r"[A-Za-z_]+", message)
+    return f"{name}.{match.group()}" if match and match.group() in parameters else name
+
+
 def _non_default_params(estimator) -> dict:
     params = estimator.get_params(deep=False)
     defaults = {p.name: p.default for p in inspect.signature(type(estimator)).parameters.values()}
@@ -342,27 +486,33 @@ def _parse_sizes(value) -> tuple[tuple[int, ...], dict | None]:
 
 @dataclass(kw_only=True, eq=False)
 class Study:
-    """A rate study: targets x estimators x sample sizes x replicates.
+    """A rate study (targets x estimators x sample sizes x replicates) or a capability
+    study (task settings x estimators x replicates at one training size).
 
     Parameters
     ----------
     name : str
         Label of the study (the ``study`` column of its results).
-    targets : mapping label -> target spec
+    targets : mapping label -> target spec (rate studies)
         ``{"kind": "gamma_smooth" | "piecewise" | "callable", ...}``; see the module doc.
+    tasks : mapping label -> task spec (capability studies)
+        ``{"kind": "copying" | "recall", PARAM: [values], ...}``; see the module doc.
+        A study has ``targets`` or ``tasks``, not both.
     estimators : mapping label -> estimator spec
         ``{"class": "module.Class", "params": {...}}``; a class or an unfitted
         estimator instance is accepted too.
-    sizes : list of int, or {"start", "stop", "num"}
+    sizes : list of int, or {"start", "stop", "num"} (rate studies)
         Sample sizes n (numbers of training sequences); a mapping is a geometric grid.
-    noise : float
+    noise : float (rate studies)
         Noise standard deviation sigma of the training outputs.
-    length : int
+    length : int (rate studies)
         Scored positions per sequence (inputs get the target's burn-in tokens in front).
+    train_size : int (capability studies)
+        Training sequences of every cell.
     replicates : int
-        Independent training sets per sample size.
+        Independent training sets per sample size (per task setting).
     test_size : int
-        Number of noise-free test sequences (drawn once per target).
+        Number of test sequences (drawn once per target or task setting).
     seed : int
         Root seed; every random stream of the study is spawned from it.
     device : str
@@ -371,16 +521,20 @@ class Study:
     description : str
         Free text.
 
-    After construction ``sizes`` is a sorted tuple of ints, ``targets`` and
-    ``estimators`` map labels to ``TargetSpec`` and ``EstimatorSpec``.
+    After construction ``sizes`` is a sorted tuple of ints (``(train_size,)`` for a
+    capability study), ``targets``, ``tasks`` and ``estimators`` map labels to
+    ``TargetSpec``, ``TaskSpec`` and ``EstimatorSpec`` (the group a study does not have
+    is empty), and ``settings`` maps setting labels to ``Setting`` (capability studies).
     """
 
     name: str
-    targets: Mapping
     estimators: Mapping
-    sizes: Any
-    noise: float
-    length: int
+    targets: Mapping | None = None
+    tasks: Mapping | None = None
+    sizes: Any = None
+    noise: float | None = None
+    length: int | None = None
+    train_size: int | None = None
     replicates: int = 3
     test_size: int = 2000
     seed: int = 0
@@ -389,6 +543,7 @@ class Study:
     source: str | None = field(default=None, repr=False)
     text: str | None = field(default=None, repr=False)
     size_grid: dict | None = field(default=None, init=False, repr=False)
+    settings: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         try:
@@ -400,17 +555,57 @@ class Study:
         self.name = _as_label(self.name, "name")
         self.description = _as_str(self.description, "description")
         self.seed = _as_int(self.seed, "seed", 0)
-        self.noise = _as_float(self.noise, "noise", 0.0)
-        self.length = _as_int(self.length, "length", 1)
-        self.sizes, self.size_grid = _parse_sizes(self.sizes)
+        if self.targets is not None and self.tasks is not None:
+            raise StudyError("tasks", "a study has [targets.LABEL] tables (a rate study) or "
+                             "[tasks.LABEL] tables (a capability study), not both")
+        if self.targets is None and self.tasks is None:
+            raise StudyError("targets", "required field missing: a rate study needs "
+                             "[targets.LABEL] tables, a capability study [tasks.LABEL] tables")
+        if self.tasks is None:
+            self._normalise_rate_fields()
+        else:
+            self._normalise_capability_fields()
         self.replicates = _as_int(self.replicates, "replicates", 1)
         self.test_size = _as_int(self.test_size, "test_size", 2)
         self.device = _as_str(self.device, "device")
         if not DEVICE_RE.match(self.device):
             raise StudyError("device", f"must be 'auto', 'cpu', 'cuda' or 'cuda:K', got "
                              f"{self.device!r}")
-        self.targets = self._parse_group(self.targets, "targets", TargetSpec)
+        if self.tasks is None:
+            self.targets = self._parse_group(self.targets, "targets", TargetSpec)
+            self.tasks = {}
+        else:
+            self.tasks = self._parse_group(self.tasks, "tasks", TaskSpec)
+            self.targets = {}
+            self.settings = {s.label: s for spec in self.tasks.values() for s in spec.settings()}
         self.estimators = self._parse_group(self.estimators, "estimators", EstimatorSpec)
+
+    def _normalise_rate_fields(self) -> None:
+        for key in ("noise", "length", "sizes"):
+            if getattr(self, key) is None:
+                raise StudyError(key, "required field missing")
+        if self.train_size is not None:
+            raise StudyError("train_size", "only for capability studies ([tasks.LABEL]); a "
+                             "rate study sweeps sizes")
+        self.noise = _as_float(self.noise, "noise", 0.0)
+        self.length = _as_int(self.length, "length", 1)
+        self.sizes, self.size_grid = _parse_sizes(self.sizes)
+
+    def _normalise_capability_fields(self) -> None:
+        for key, why in _RATE_ONLY.items():
+            if getattr(self, key) is not None:
+                raise StudyError(key, f"only for rate studies ([targets.LABEL]); a capability "
+                                 f"study ([tasks.LABEL]) has none: {why}")
+        if self.train_size is None:
+            raise StudyError("train_size", "required field missing (training sequences of "
+                             "every cell of a capability study)")
+        self.train_size = _as_int(self.train_size, "train_size", 2)
+        self.sizes = (self.train_size,)
+
+    @property
+    def kind(self) -> str:
+        """``"rate"`` or ``"capability"``."""
+        return "capability" if self.tasks else "rate"
 
     @staticmethod
     def _parse_group(raw, name: str, spec_cls) -> dict:
@@ -428,7 +623,7 @@ class Study:
         try:
             data = _as_table(data, "study")
             _reject_unknown(data, TOP_FIELDS, None)
-            for key in ("name", "noise", "length", "sizes", "targets", "estimators"):
+            for key in ("name", "estimators"):
                 if key not in data:
                     raise StudyError(key, "required field missing")
         except StudyError as exc:
@@ -466,10 +661,15 @@ class Study:
         out: dict[str, Any] = {"name": self.name}
         if self.description:
             out["description"] = self.description
-        out.update(seed=self.seed, noise=self.noise, length=self.length,
-                   sizes=dict(self.size_grid) if self.size_grid else list(self.sizes),
-                   replicates=self.replicates, test_size=self.test_size, device=self.device)
-        out["targets"] = {k: v.to_dict() for k, v in self.targets.items()}
+        if self.kind == "capability":
+            out.update(seed=self.seed, train_size=self.train_size, replicates=self.replicates,
+                       test_size=self.test_size, device=self.device)
+            out["tasks"] = {k: v.to_dict() for k, v in self.tasks.items()}
+        else:
+            out.update(seed=self.seed, noise=self.noise, length=self.length,
+                       sizes=dict(self.size_grid) if self.size_grid else list(self.sizes),
+                       replicates=self.replicates, test_size=self.test_size, device=self.device)
+            out["targets"] = {k: v.to_dict() for k, v in self.targets.items()}
         out["estimators"] = {k: v.to_dict() for k, v in self.estimators.items()}
         return out
 
@@ -481,7 +681,8 @@ class Study:
         data = self.to_dict()
         for key in _COSMETIC:
             data.pop(key, None)
-        data["sizes"] = list(self.sizes)
+        if "sizes" in data:
+            data["sizes"] = list(self.sizes)
         return data
 
     def differences(self, other: "Study") -> list[str]:
@@ -495,12 +696,18 @@ class Study:
         return Study.from_dict(data, source=self.source)
 
     def cell_key(self, target: str, estimator: str, n: int, replicate: int) -> str:
-        """Unique key of a cell: its labels plus a hash of everything that shapes it."""
-        parts = {"study": self.name, "seed": self.seed, "noise": self.noise,
-                 "length": self.length, "test_size": self.test_size,
-                 "target": {target: self.targets[target].to_dict()},
+        """Unique key of a cell: its labels plus a hash of everything that shapes it.
+
+        ``target`` is a target label, or a task-setting label in a capability study.
+        """
+        parts = {"study": self.name, "seed": self.seed, "test_size": self.test_size,
                  "estimator": {estimator: self.estimators[estimator].to_dict()},
                  "n": int(n), "replicate": int(replicate)}
+        if self.kind == "capability":
+            parts["task"] = {target: self.settings[target].to_dict()}
+        else:
+            parts.update(noise=self.noise, length=self.length,
+                         target={target: self.targets[target].to_dict()})
         return f"{target}/{estimator}/n={n}/r={replicate}#{_digest(parts)[:12]}"
 
     def check(self, device: str | None = None, check_device: bool = True) -> "CheckedStudy":
@@ -520,6 +727,10 @@ class Study:
         return isinstance(other, Study) and self.to_dict() == other.to_dict()
 
     def __repr__(self) -> str:
+        if self.kind == "capability":
+            return (f"Study(name={self.name!r}, tasks={list(self.settings)}, "
+                    f"estimators={list(self.estimators)}, train_size={self.train_size}, "
+                    f"replicates={self.replicates})")
         return (f"Study(name={self.name!r}, targets={list(self.targets)}, "
                 f"estimators={list(self.estimators)}, sizes={list(self.sizes)}, "
                 f"replicates={self.replicates}, noise={self.noise}, length={self.length})")
@@ -531,7 +742,7 @@ class CheckedStudy:
 
     study: Study
     device: str
-    cells: tuple  # (target, estimator, n, replicate), in run order
+    cells: tuple  # (target or task setting, estimator, n, replicate), in run order
     skipped: tuple  # (target, estimator, reason)
     batched: frozenset  # estimator labels trained with replicates batched together
 
@@ -587,12 +798,14 @@ def _toml_value(value) -> str:
 
 
 def dump_toml(data: Mapping) -> str:
-    """Write a study mapping as TOML: scalars first, then one table per target/estimator."""
+    """Write a study mapping as TOML: scalars first, then one table per target, task and
+    estimator."""
+    groups = ("targets", "tasks", "estimators")
     lines = []
     for key, value in data.items():
-        if key not in ("targets", "estimators"):
+        if key not in groups:
             lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
-    for group in ("targets", "estimators"):
+    for group in groups:
         for label, table in data.get(group, {}).items():
             lines.append("")
             lines.append(f"[{group}.{_toml_key(label)}]")

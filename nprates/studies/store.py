@@ -5,6 +5,9 @@ Layout::
     DIR/study.toml                          the study, as given
     DIR/cells/TARGET__ESTIMATOR__nN__rR.json  one finished cell (one results row)
 
+(In a capability study TARGET is a task setting ``TASK/PARAM=VALUE``, written
+``TASK@PARAM=VALUE`` in file names.)
+
 A cell file is written once, atomically (a temporary file in the same directory,
 flushed to disk, then renamed over the final name), by the one process that runs the
 study; a run killed at any moment leaves only whole cell files and, at worst, a
@@ -35,7 +38,8 @@ _TMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.tmp$")
 
 
 def cell_filename(target: str, estimator: str, n: int, replicate: int) -> str:
-    return f"{target}__{estimator}__n{int(n)}__r{int(replicate)}.json"
+    """The file name of a cell; '/' (task settings) becomes '@', which no label holds."""
+    return f"{target.replace('/', '@')}__{estimator}__n{int(n)}__r{int(replicate)}.json"
 
 
 def _row_digest(row: dict) -> str:
@@ -210,12 +214,11 @@ def rows_to_frame(rows: list[dict]) -> pd.DataFrame:
     frame = validate_results(frame)
     extra = [c for c in frame.columns if c not in COLUMNS]
     frame = frame[list(COLUMNS) + extra]
-    for col in ("risk_se", "train_loss", "val_loss", "n_params", "epochs", "fit_seconds",
-                "noise", "theory_exponent", "a_dagger"):
-        frame[col] = frame[col].astype(float)
     for col, default in OPTIONAL.items():
         if isinstance(default, str):
             frame[col] = frame[col].fillna("").astype(str)
+        else:
+            frame[col] = frame[col].astype(float)
     frame = frame.sort_values(["target", "estimator", "n", "replicate"], kind="stable")
     return frame.reset_index(drop=True)
 

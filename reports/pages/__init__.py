@@ -1,5 +1,5 @@
 """The pages of a report, in order: each module's ``pages(data)`` returns figures."""
 
-from . import comparison, diagnostics, forest, notes, rates, title
+from . import capability, comparison, diagnostics, forest, notes, rates, title
 
-__all__ = ["title", "rates", "forest", "comparison", "diagnostics", "notes"]
+__all__ = ["title", "rates", "forest", "comparison", "diagnostics", "notes", "capability"]

@@ -55,7 +55,7 @@ def estimator_text(spec) -> str:
     return cls
 
 
-def _versions_text(versions: dict) -> str:
+def versions_text(versions: dict) -> str:
     order = ["nprates", "python", "torch", "numpy", "scipy", "scikit-learn"]
     keys = [k for k in order if k in versions] + sorted(k for k in versions if k not in order)
     return ", ".join(f"{k} {versions[k]}" for k in keys) if keys else "not recorded"
@@ -90,7 +90,7 @@ def page(data, title=None, date=""):
                   f"{counts['diverged']} diverged"),
         ("Device", ", ".join(devices) if devices else "not recorded"),
         ("Compute time", f"{style.fmt_seconds(data.compute_seconds())} (sum of the fit times)"),
-        ("Libraries", _versions_text(data.versions())),
+        ("Libraries", versions_text(data.versions())),
         ("Date", date or "-"),
         ("Fit method", f"{data.method}, {data.level:g} intervals, {data.n_boot} bootstrap "
                        f"draws"),
