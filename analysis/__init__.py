@@ -10,6 +10,7 @@ Works from a results table (``analysis.schema``: one row per fitted model) alone
 'consistent'
 """
 
+from .capability import is_capability, summarize_capability
 from .compare import RateComparison, compare_rates
 from .rates import METHODS, RateFit, fit_all, fit_rate
 from .schema import validate_results
@@ -19,5 +20,5 @@ from .theory import TheoryCheck, check_theory
 __all__ = [
     "fit_rate", "fit_all", "compare_rates", "check_theory", "simulate_curves", "coverage",
     "RateFit", "RateComparison", "TheoryCheck", "CoverageResult", "validate_results",
-    "default_sizes", "METHODS",
+    "default_sizes", "METHODS", "is_capability", "summarize_capability",
 ]

@@ -282,6 +282,8 @@ def test_nprates_fit_prints_the_accuracy_table(tmp_path, capsys):
                                         ["3", "rule", "2/0", "1.000"]]
     assert main(["fit", str(out), "--json", "-"]) == 0
     assert '"accuracy": 1.0' in capsys.readouterr().out
+    assert main(["compare", str(out), "rule", "rule"]) == 2
+    assert "holds a capability study" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name, param", [("copying", "length"), ("recall", "n_pairs")])
