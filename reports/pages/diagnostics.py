@@ -24,8 +24,7 @@ def _local_slopes(ax, data, target):
         mid = np.sqrt(ls["n_low"].to_numpy(float) * ls["n_high"].to_numpy(float))
         mid = mid * math.exp(0.035 * (i - (k - 1) / 2))
         flag = (f.curvature or {}).get("flag")
-        label = est + (f"  (curvature: {flag}, p = {f.curvature['p_value']:.2g})" if flag
-                       else "")
+        label = est + (f" ({flag})" if flag else "")  # the p-value is in the caption's cautions
         ax.errorbar(mid, ls["exponent"], yerr=[ls["exponent"] - ls["ci_low"],
                                                ls["ci_high"] - ls["exponent"]],
                     color=st["color"], marker=st["marker"], ms=5, lw=1.4, capsize=2,
