@@ -47,5 +47,5 @@ def test_format_report_lists_each_section():
               "study": {"study": "quick", "seconds": 61.0, "peak_memory_mib": 512.0}}
     text = format_report(report)
     assert "3. target evaluation" in text and "20 sequences/s" in text
-    assert "quick study end to end: 61 s, peak memory 512 MiB" in text
+    assert "(quick study and report) end to end: 61 s, peak memory 512 MiB" in text
     assert "1. replicate" not in text

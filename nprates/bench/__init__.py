@@ -6,7 +6,8 @@ Sections (each a module with ``run``):
 - ``layers``: one SSM layer against one attention layer, forward + backward, L = 64..4096,
   with the log-log scaling exponent in L.
 - ``targets``: evaluation throughput of GammaSmooth and PiecewiseGammaSmooth.
-- ``study``: the quick study end to end, wall time and peak memory.
+- ``study``: ``nprates demo`` (the quick study and its report) end to end, wall time and
+  peak memory.
 
 Each figure is a median over repeats after a warm-up (the study runs once).
 """
@@ -89,7 +90,7 @@ def format_report(report: dict) -> str:
                          f"({x['sequences_per_second']:.0f} sequences/s)")
     if "study" in report:
         x = report["study"]
-        lines += ["", f"4. the {x['study']} study end to end: {x['seconds']:.0f} s, peak memory "
-                      f"{x['peak_memory_mib']:.0f} MiB"]
+        lines += ["", f"4. nprates demo ({x['study']} study and report) end to end: "
+                      f"{x['seconds']:.0f} s, peak memory {x['peak_memory_mib']:.0f} MiB"]
     lines += ["", f"bench took {report['seconds']:.0f} s"]
     return "\n".join(lines)

@@ -20,6 +20,9 @@ def add_arguments(parser) -> None:
                              "named with --only")
     parser.add_argument("--only", nargs="+", metavar="SECTION",
                         help="sections to run: replicates layers targets study (default: all)")
+    parser.add_argument("--threads", type=int, metavar="N", default=None,
+                        help="torch threads for the in-process sections (default: torch's, "
+                             "one per core)")
     parser.add_argument("--json", type=Path, metavar="PATH",
                         help="also write the figures and the machine description as JSON")
 
@@ -29,6 +32,12 @@ def run(args) -> int:
     from nprates.bench import SECTIONS, format_report, run_all
 
     device = resolve_device(args.device)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
     if args.json is not None and not args.json.parent.is_dir():
         raise ValueError(f"--json: directory {args.json.parent} does not exist")
     sections = args.only or [s for s in SECTIONS if not (args.quick and s == "study")]
