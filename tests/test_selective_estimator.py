@@ -88,14 +88,15 @@ def test_output_shapes_and_attributes():
 def test_learns_a_delayed_copy():
     """The selective layer's real diagonal A makes a fixed delay a sum of decaying
     exponentials: learnable, but far slower than with the complex S4D modes (the LTI
-    SSMRegressor reaches 0.001 of the variance in the budget used here)."""
+    SSMRegressor reaches 0.001 of the variance in 300 steps; the slow test below checks
+    that the selective one gets there with a longer budget)."""
     X, y = delayed_copy(256, 0)
     X_test, y_test = delayed_copy(500, 1)
-    est = SelectiveSSMRegressor(**SMALL, scan="sequential", max_steps=400,
+    est = SelectiveSSMRegressor(**SMALL, scan="sequential", max_steps=800,
                                 max_epochs=1000).fit(X, y)
     mse = np.mean((est.predict(X_test) - y_test) ** 2)
-    assert mse < 0.7 * y_test.var(), mse / y_test.var()
-    assert est.val_loss_ < 0.7 * y.var()
+    assert mse < 0.6 * y_test.var(), mse / y_test.var()   # 0.37 here; 1.0 without learning
+    assert est.val_loss_ < 0.6 * y.var()
 
 
 @pytest.mark.slow
