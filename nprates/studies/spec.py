@@ -158,6 +158,17 @@ def _as_float(value, name: str, minimum: float | None = None) -> float:
     return value
 
 
+def _pop_kind(table: dict, name: str, kinds) -> str:
+    """Remove and return ``table["kind"]``, which must be one of ``kinds``."""
+    if "kind" not in table:
+        raise StudyError(f"{name}.kind", f"required field missing; one of {', '.join(kinds)}")
+    kind = _as_str(table.pop("kind"), f"{name}.kind")
+    if kind not in kinds:
+        raise StudyError(f"{name}.kind", f"unknown kind {kind!r}; expected one of "
+                         f"{', '.join(kinds)}")
+    return kind
+
+
 def _as_str(value, name: str) -> str:
     if not isinstance(value, str):
         raise StudyError(name, f"must be a string, got {_describe(value)}")
@@ -263,13 +274,7 @@ class TargetSpec:
         if isinstance(raw, TargetSpec):
             raw = raw.to_dict()
         table = _as_table(raw, name)
-        if "kind" not in table:
-            raise StudyError(f"{name}.kind", f"required field missing; one of "
-                             f"{', '.join(TARGET_KINDS)}")
-        kind = _as_str(table.pop("kind"), f"{name}.kind")
-        if kind not in TARGET_KINDS:
-            raise StudyError(f"{name}.kind", f"unknown kind {kind!r}; expected one of "
-                             f"{', '.join(TARGET_KINDS)}")
+        kind = _pop_kind(table, name, TARGET_KINDS)
         seed = table.pop("seed", None)
         if seed is not None:
             seed = _as_int(seed, f"{name}.seed", 0)
@@ -374,13 +379,7 @@ class TaskSpec:
         if isinstance(raw, TaskSpec):
             raw = raw.to_dict()
         table = _as_table(raw, name)
-        if "kind" not in table:
-            raise StudyError(f"{name}.kind", f"required field missing; one of "
-                             f"{', '.join(TASK_KINDS)}")
-        kind = _as_str(table.pop("kind"), f"{name}.kind")
-        if kind not in TASK_KINDS:
-            raise StudyError(f"{name}.kind", f"unknown kind {kind!r}; expected one of "
-                             f"{', '.join(TASK_KINDS)}")
+        kind = _pop_kind(table, name, TASK_KINDS)
         path, sweepable = TASK_KINDS[kind]
         task_cls = import_object(path, f"{name}.kind")
         signature = inspect.signature(task_cls).parameters
