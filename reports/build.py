@@ -51,7 +51,8 @@ def build_report(results, path, study=None, title=None, *, method="loglog", leve
     Parameters
     ----------
     results : DataFrame in the results schema (``analysis.schema``), or a results
-        directory (``DIR/study.toml`` and ``DIR/cells/``), read with ``loader``.
+        directory (``DIR/study.toml`` and ``DIR/cells/``, as ``nprates run`` writes),
+        read with ``loader``.
     path : where to write the PDF (its folder is created).
     study : optional dict of the study file's contents (name, description, sizes,
         targets with their smoothness specs, estimators with their classes); for a
@@ -63,8 +64,8 @@ def build_report(results, path, study=None, title=None, *, method="loglog", leve
         (``analysis.fit_rate``); the defaults reproduce ``nprates fit``.
     margin : equivalence margin of the comparisons (``analysis.compare_rates``).
     date : the date printed on the title page (default: today).
-    loader : ``loader(directory) -> DataFrame`` for a directory (e.g.
-        ``nprates.studies.load_results``).
+    loader : ``loader(directory) -> DataFrame`` to read a directory of another
+        layout (default: ``analysis.read_results_dir``).
 
     Pages: title (study, targets, estimators, headline exponents), rate curves
     (log-log risk against n per target), exponents (forest plot against the theory),
@@ -80,7 +81,8 @@ def build_report(results, path, study=None, title=None, *, method="loglog", leve
     Only ``level`` of the fitting options applies to it.
 
     Raises ValueError (FileNotFoundError for a missing directory) with a clear
-    message for an empty table or directory.
+    message for an empty table, or a directory that is empty or holds no results
+    (the default reader's errors; a custom ``loader`` raises its own).
     """
     out = Path(path)
     if out.suffix.lower() != ".pdf":

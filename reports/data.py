@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import check_theory, compare_rates, fit_all, fit_rate, validate_results
+from analysis.results_dir import STUDY_FILE, read_results_dir
 
 from .style import estimator_styles, family, order_estimators
 
@@ -33,7 +34,7 @@ except ModuleNotFoundError:  # Python < 3.11
 
 def read_study(path) -> dict | None:
     """``DIR/study.toml`` of a results directory as a plain dict (None if absent)."""
-    p = Path(path) / "study.toml"
+    p = Path(path) / STUDY_FILE
     if not p.is_file():
         return None
     try:
@@ -42,53 +43,30 @@ def read_study(path) -> dict | None:
         raise ValueError(f"{p}: cannot read the study file ({exc})") from None
 
 
-def check_results_dir(path) -> Path:
-    """The directory as a Path, or a clear error if it cannot hold results."""
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"results directory {str(p)!r} does not exist")
-    if not p.is_dir():
-        raise ValueError(f"{str(p)!r} is not a results directory (expected a directory with "
-                         f"study.toml and cells/)")
-    if not any(p.iterdir()):
-        raise ValueError(f"results directory {str(p)!r} is empty: run a study into it first "
-                         f"('nprates run STUDY.toml --out {p}')")
-    return p
-
-
-def _default_loader():
-    import analysis
-
-    return getattr(analysis, "read_results_dir", None)
-
-
 def load_input(results, study=None, loader=None):
     """(table, study dict or None, source text) from a DataFrame or a results directory.
 
-    A directory is read by ``loader(path) -> DataFrame`` (``nprates.load_results`` for
-    directories written by ``nprates run``); its ``study.toml`` supplies ``study`` when
-    that is not given.
+    A directory is read by ``loader(path) -> DataFrame``, by default
+    ``analysis.read_results_dir`` (the directories ``nprates run`` writes, with its
+    errors for a missing, empty or cell-less directory); its ``study.toml`` supplies
+    ``study`` when that is not given.
     """
     if isinstance(results, pd.DataFrame):
+        if len(results) == 0:
+            raise ValueError("results table is empty: nothing to report")
         table, source = results, "a results table"
     elif isinstance(results, (str, os.PathLike)):
-        path = check_results_dir(results)
-        loader = loader or _default_loader()
-        if loader is None:
-            raise ValueError("build_report was given a directory but no loader to read it: pass "
-                             "loader=nprates.studies.load_results, or the table itself")
-        table = loader(path)
+        path = Path(results)
+        table = (loader or read_results_dir)(path)
         if table is None or len(table) == 0:
-            raise ValueError(f"results directory {str(path)!r} holds no results (no finished "
-                             f"cells in {path / 'cells'})")
+            raise ValueError(f"results directory {str(path)!r} holds no results (the loader "
+                             f"returned no rows)")
         if study is None:
             study = read_study(path)
         source = str(path)
     else:
         raise ValueError(f"results must be a pandas DataFrame or a results directory, got "
                          f"{type(results).__name__}")
-    if isinstance(results, pd.DataFrame) and len(results) == 0:
-        raise ValueError("results table is empty: nothing to report")
     if study is not None and not isinstance(study, dict):
         raise ValueError(f"study must be a dict (the study file's contents), got "
                          f"{type(study).__name__}")

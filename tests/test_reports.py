@@ -152,15 +152,27 @@ def test_directory_input(tmp_path):
         write_cell(cells, row)
     (tmp_path / "res" / "study.toml").write_text('name = "fromdir"\n'
                                                  'description = "read from disk"\n')
-    report = build_report(tmp_path / "res", tmp_path / "dir.pdf", loader=load_results,
-                          n_boot=N_BOOT, date=DATE)
+    report = build_report(str(tmp_path / "res"), tmp_path / "dir.pdf", n_boot=N_BOOT, date=DATE)
     texts = pdf_pages(report.path)
     assert "Convergence rates: fromdir" in texts[0] and "read from disk" in texts[0]
-    import analysis
+    assert report.data.source == str(tmp_path / "res")
+    assert len(report.data.table) == len(table)
+    np.testing.assert_allclose(report.data.fit_table["exponent"],
+                               fit_all(table, n_boot=N_BOOT)["exponent"])
 
-    if getattr(analysis, "read_results_dir", None) is None:  # no default reader (yet)
-        with pytest.raises(ValueError, match="no loader"):
-            build_report(tmp_path / "res", tmp_path / "x.pdf", n_boot=N_BOOT)
+    calls = []
+
+    def loader(path):  # a custom loader is still used when given
+        calls.append(path)
+        return load_results(path)
+
+    custom = build_report(tmp_path / "res", tmp_path / "custom.pdf", loader=loader,
+                          n_boot=N_BOOT, date=DATE)
+    assert calls == [tmp_path / "res"] and len(custom.data.table) == len(table)
+    with pytest.raises(ValueError, match="holds no results"):
+        build_report(tmp_path / "res", tmp_path / "never.pdf", loader=lambda p: table.iloc[:0],
+                     n_boot=N_BOOT)
+    assert not (tmp_path / "never.pdf").exists()
 
 
 def test_colours_are_colour_blind_safe_and_consistent():

@@ -22,12 +22,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from analysis import compare_rates, is_capability
-    from analysis.schema import validate_results
+    from analysis import compare_rates, is_capability, read_results_dir
 
-    from .fit import emit_json, load_results_dir
+    from .fit import emit_json
 
-    table = validate_results(load_results_dir(args.results_dir))
+    table = read_results_dir(args.results_dir)
     if is_capability(table):
         raise ValueError(f"{args.results_dir} holds a capability study: it has accuracies, not "
                          f"rates to compare; 'nprates fit {args.results_dir}' prints them")

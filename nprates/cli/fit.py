@@ -37,24 +37,6 @@ def add_fit_options(parser) -> None:
                         help="also write the results as JSON to PATH ('-': print JSON only)")
 
 
-def load_results_dir(path):
-    """The results table of a results directory, or ValueError with a clear message."""
-    p = Path(path)
-    if not p.exists():
-        raise ValueError(f"results directory {str(p)!r} does not exist")
-    if not p.is_dir():
-        raise ValueError(f"{str(p)!r} is not a results directory (expected a directory with "
-                         f"study.toml and cells/)")
-    if not any(p.iterdir()):
-        raise ValueError(f"results directory {str(p)!r} is empty")
-    from nprates.studies.store import load_results
-
-    table = load_results(p)
-    if table is None or len(table) == 0:
-        raise ValueError(f"results directory {str(p)!r} holds no results (no cells)")
-    return table
-
-
 def emit_json(obj, dest) -> None:
     """Write obj as JSON to dest ('-' = stdout)."""
     text = json.dumps(obj, indent=2, allow_nan=False)
@@ -68,8 +50,9 @@ def run(args) -> int:
     from analysis._format import jsonable
     from analysis.capability import format_capability_table, is_capability, summarize_capability
     from analysis.rates import fit_all, format_fit_table
+    from analysis.results_dir import read_results_dir
 
-    table = load_results_dir(args.results_dir)
+    table = read_results_dir(args.results_dir)
     if is_capability(table):
         summary = summarize_capability(table, level=args.level)
         if args.json != "-":

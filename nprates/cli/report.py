@@ -38,12 +38,12 @@ def write_report(results, results_dir, output, **options):
 
 
 def run(args) -> int:
-    from .fit import load_results_dir
+    from analysis.results_dir import read_results_dir
 
     if not (0 < args.level < 1):
         raise ValueError(f"--level must be between 0 and 1, got {args.level}")
     output = Path(args.output) if args.output else Path(args.results_dir) / "report.pdf"
-    table = load_results_dir(args.results_dir)
+    table = read_results_dir(args.results_dir)
     report = write_report(table, args.results_dir, output, title=args.title,
                           method=args.method, level=args.level, polylog_k=args.polylog_k,
                           margin=args.margin, n_boot=args.n_boot, seed=args.seed)

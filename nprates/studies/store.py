@@ -14,25 +14,25 @@ study; a run killed at any moment leaves only whole cell files and, at worst, a
 stray temporary file that readers ignore. Each file holds the row and a SHA-256 of
 it, so a truncated or damaged file is detected: ``load_results`` skips it with a
 warning and the next run recomputes that cell.
+
+This module writes; reading (and the checksum both sides share) is
+``analysis.results_dir``, so that results can be read where only ``analysis`` is.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.schema import COLUMNS, OPTIONAL, REQUIRED, STATUSES, validate_results
+from analysis.results_dir import (CELLS_DIR, STUDY_FILE, check_results_dir, read_cells,
+                                  read_cells_table, row_digest)
 from nprates.studies.spec import Study, StudyError
 
-STUDY_FILE = "study.toml"
-CELLS_DIR = "cells"
 FORMAT = 1
 _TMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.tmp$")
 
@@ -40,11 +40,6 @@ _TMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.tmp$")
 def cell_filename(target: str, estimator: str, n: int, replicate: int) -> str:
     """The file name of a cell; '/' (task settings) becomes '@', which no label holds."""
     return f"{target.replace('/', '@')}__{estimator}__n{int(n)}__r{int(replicate)}.json"
-
-
-def _row_digest(row: dict) -> str:
-    text = json.dumps(row, sort_keys=True, separators=(",", ":"), allow_nan=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _clean(value):
@@ -55,31 +50,12 @@ def _clean(value):
     return value
 
 
-def read_cell(path: Path) -> tuple[dict | None, str]:
-    """``(row, "")`` for a sound cell file, else ``(None, reason)``."""
-    try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, f"unreadable ({type(exc).__name__}: {exc})"
-    if not isinstance(payload, dict) or not isinstance(payload.get("row"), dict):
-        return None, "not a cell file"
-    row = payload["row"]
-    if payload.get("sha256") != _row_digest(row):
-        return None, "checksum mismatch"
-    missing = [c for c in REQUIRED + ("cell_key",) if c not in row]
-    if missing:
-        return None, f"missing column(s) {', '.join(missing)}"
-    if row["status"] not in STATUSES:
-        return None, f"unknown status {row['status']!r}"
-    return row, ""
-
-
 def write_cell(cells_dir: Path, row: dict) -> Path:
     """Write one row atomically as its cell file; returns the path."""
     row = {k: _clean(v) for k, v in row.items()}
     name = cell_filename(row["target"], row["estimator"], row["n"], row["replicate"])
     final = Path(cells_dir) / name
-    _write_text_atomic(final, json.dumps({"format": FORMAT, "sha256": _row_digest(row),
+    _write_text_atomic(final, json.dumps({"format": FORMAT, "sha256": row_digest(row),
                                           "row": row}, sort_keys=True, indent=1, allow_nan=True))
     return final
 
@@ -191,63 +167,24 @@ class ResultsStore:
 
     def finished(self) -> tuple[dict[str, dict], dict[str, str]]:
         """Sound cells by file name, and damaged cell files with the reason."""
-        rows, bad = {}, {}
-        if not self.cells_dir.is_dir():
-            return rows, bad
-        for path in sorted(self.cells_dir.glob("*.json")):
-            row, reason = read_cell(path)
-            if row is None:
-                bad[path.name] = reason
-            else:
-                rows[path.name] = row
-        return rows, bad
+        return read_cells(self.cells_dir)
 
     def write(self, row: dict) -> Path:
         return write_cell(self.cells_dir, row)
-
-
-def rows_to_frame(rows: list[dict]) -> pd.DataFrame:
-    """Rows as a results DataFrame: schema columns first, sorted by cell."""
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
-    frame = pd.DataFrame(rows)
-    frame = validate_results(frame)
-    extra = [c for c in frame.columns if c not in COLUMNS]
-    frame = frame[list(COLUMNS) + extra]
-    for col, default in OPTIONAL.items():
-        if isinstance(default, str):
-            frame[col] = frame[col].fillna("").astype(str)
-        else:
-            frame[col] = frame[col].astype(float)
-    frame = frame.sort_values(["target", "estimator", "n", "replicate"], kind="stable")
-    return frame.reset_index(drop=True)
-
-
-def _dtype(column: str):
-    if column in ("n", "replicate"):
-        return "int64"
-    default = OPTIONAL.get(column)
-    if column in ("target", "estimator", "status") or isinstance(default, str):
-        return "object"
-    return "float64"
 
 
 def load_results(path) -> pd.DataFrame:
     """The results table of a study directory (one row per finished cell).
 
     Works while a study runs and after a crash. Damaged cell files are skipped with a
-    warning (rerunning the study recomputes them); temporary files are ignored.
-    Raises FileNotFoundError if ``path`` is not a study directory.
+    warning (rerunning the study recomputes them); temporary files are ignored. A
+    study directory with no finished cell yet gives an empty table with the schema's
+    columns. Raises FileNotFoundError if ``path`` is not a study directory (missing,
+    a file, empty, or holding neither ``study.toml`` nor ``cells/``).
+    ``analysis.read_results_dir`` reads the same table but refuses an empty one.
     """
-    store = ResultsStore(path)
-    if not store.path.is_dir():
-        raise FileNotFoundError(f"{path}: no such study directory")
-    if not store.study_file.exists() and not store.cells_dir.is_dir():
-        raise FileNotFoundError(f"{path}: not a study directory (no {STUDY_FILE} or "
-                                f"{CELLS_DIR}/)")
-    rows, bad = store.finished()
-    for name, reason in bad.items():
-        warnings.warn(f"{store.cells_dir / name}: damaged cell file skipped ({reason}); "
-                      f"rerun the study to recompute it", RuntimeWarning, stacklevel=2)
-    return rows_to_frame(list(rows.values()))
-
+    try:
+        directory = check_results_dir(path)
+    except ValueError as exc:
+        raise FileNotFoundError(str(exc)) from None
+    return read_cells_table(directory)
