@@ -1,4 +1,5 @@
-"""Causal multi-head self-attention with an optional window, via scaled_dot_product_attention."""
+"""Causal multi-head self-attention with an optional window (explicit products for short
+sequences, scaled_dot_product_attention for long ones)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ from torch import nn
 from .layers import ReplicatedLinear
 
 
+# Up to this many tokens attention is computed as explicit matrix products (scores, masked
+# softmax, weighted values); above it by scaled_dot_product_attention. On a 2-core CPU the
+# explicit form is 1.3-2x faster at T <= 64 (SDPA's blocked kernel is built for long
+# sequences) and slower from T = 128 on.
+EXPLICIT_MAX_LENGTH = 64
+
+
 def causal_mask(length: int, window: int | None, device=None) -> torch.Tensor:
     """Boolean (length, length) mask: query t may attend to key j iff t - window < j <= t."""
     t = torch.arange(length, device=device)
@@ -17,6 +25,21 @@ def causal_mask(length: int, window: int | None, device=None) -> torch.Tensor:
     if window is not None:
         allowed &= lag < window
     return allowed
+
+
+def explicit_attention(q, k, v, mask):
+    """softmax(q k^T / sqrt(d) + bias) v for q, k, v (B, heads, T, d) and a boolean (T, T)
+    mask (bias 0 where allowed, -inf elsewhere); every row must allow at least one key.
+    Returns (B, heads, T, d), a transposed view."""
+    B, heads, T, d = q.shape
+    bias = torch.zeros(T, T, device=q.device, dtype=q.dtype).masked_fill(~mask, float("-inf"))
+    scores = torch.baddbmm(bias.expand(B * heads, T, T), q.reshape(B * heads, T, d),
+                           k.reshape(B * heads, T, d).transpose(1, 2), alpha=d ** -0.5)
+    # (P V)^T = V^T P^T: the same product, but with T output columns instead of d, which
+    # the CPU's batched small-matrix kernels run 1.2-2x faster; the result is a view.
+    out_t = torch.bmm(v.reshape(B * heads, T, d).transpose(1, 2),
+                      scores.softmax(-1).transpose(1, 2))
+    return out_t.view(B, heads, d, T).transpose(-1, -2)
 
 
 class CausalSelfAttention(nn.Module):
@@ -52,9 +75,12 @@ class CausalSelfAttention(nn.Module):
 
     def forward(self, x):
         R, N, T, W = x.shape
+        # one copy into (3, R*N, heads, T, W/heads) makes q, k and v contiguous
         q, k, v = self.qkv(x).view(R * N, T, 3, self.n_heads, W // self.n_heads).permute(
-            2, 0, 3, 1, 4)                                     # each (R*N, heads, T, W/heads)
-        if self.window is None or self.window >= T:
+            2, 0, 3, 1, 4).contiguous()
+        if T <= EXPLICIT_MAX_LENGTH:
+            o = explicit_attention(q, k, v, causal_mask(T, self.window, device=x.device))
+        elif self.window is None or self.window >= T:
             o = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         else:
             mask = causal_mask(T, self.window, device=x.device)

@@ -15,7 +15,8 @@ In THEORY.md's indexing, h_{t+1} = A h_t + B u_t, the output reads the state aft
 entered it: y_t = C h_{t+1} + D u_t. As in S4D, B is fixed to 1 (a trainable B would only
 rescale C). The kernel is computed in float32 from the parameters (a Vandermonde product),
 truncated to a window of U tokens (K_s = 0 for s >= U; default: the whole sequence), and
-applied by FFT. Parameters: ``log_dt`` (H,), ``log_A_real`` and ``A_imag`` (H, N/2) with
+applied as a Toeplitz matrix product (short sequences) or by FFT. Parameters: ``log_dt``
+(H,), ``log_A_real`` and ``A_imag`` (H, N/2) with
 A = -exp(log_A_real) + i A_imag (S4D-Lin initialisation: -1/2 + i pi n), ``C`` (H, N/2, 2)
 (real and imaginary parts) and ``D`` (H,), each with a leading replicate dimension
 (``layers``). A and dt are the dynamics: ``ssm_parameter_names`` gives them their own
@@ -27,7 +28,34 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+
+# Up to this many tokens the convolution is a matrix product with the (T, T) Toeplitz matrix
+# of the kernel, above it an FFT: on a 2-core CPU the direct product is 2-6x faster at
+# T <= 64 (tiny FFTs are slow, and odd lengths slower still) and the two meet near T = 128.
+DIRECT_MAX_LENGTH = 64
+
+
+def toeplitz_convolution(u: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """Causal convolution y_t = sum_s K_s u_{t-s}: u (R, N, T, H), K (R, H, U) with U <= T,
+    as one batched product with the Toeplitz matrices M[t, j] = K_{t-j} (zero outside
+    0 <= t-j < U) of shape (R, H, T, T)."""
+    T, U = u.shape[2], K.shape[-1]
+    padded = F.pad(K.flip(-1), (T - U, T - 1))   # entry T-1+j-t holds K_{t-j}
+    M = padded.unfold(-1, T, 1).flip(-2)         # row t: the window starting at T-1-t
+    return torch.einsum("rhtj,rnjh->rnth", M, u)
+
+
+def fft_convolution(u: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """The same convolution by FFT along the contiguous last axis, zero-padded to a power
+    of two >= T + U - 1 (no wrap-around, so causal)."""
+    T = u.shape[2]
+    n_fft = 1 << (T + K.shape[-1] - 2).bit_length()
+    u_f = torch.fft.rfft(u.transpose(2, 3), n=n_fft)                    # (R, N, H, F)
+    k_f = torch.fft.rfft(K, n=n_fft).unsqueeze(1)                       # (R, 1, H, F)
+    return torch.fft.irfft(u_f * k_f, n=n_fft)[..., :T].transpose(2, 3)  # (R, N, T, H)
 
 
 def _positive_int(value, name: str, even: bool = False) -> None:
@@ -100,11 +128,8 @@ class S4DLayer(nn.Module):
     def forward(self, u):
         R, _, T, H = u.shape
         K = self.kernel(T)
-        n_fft = T + K.shape[-1]  # >= T + U - 1: no wrap-around, the convolution is causal
-        u_f = torch.fft.rfft(u.transpose(2, 3), n=n_fft)                  # (R, N, H, F)
-        k_f = torch.fft.rfft(K, n=n_fft).unsqueeze(1)                     # (R, 1, H, F)
-        y = torch.fft.irfft(u_f * k_f, n=n_fft)[..., :T].transpose(2, 3)  # (R, N, T, H)
-        return y + u * self.D.view(R, 1, 1, H)
+        conv = toeplitz_convolution if T <= DIRECT_MAX_LENGTH else fft_convolution
+        return conv(u, K) + u * self.D.view(R, 1, 1, H)
 
     def extra_repr(self) -> str:
         R, H, M = self.log_A_real.shape

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from nprates.bench import format_report, layers, run_all, targets
+from nprates.bench import format_report, layers, replicates, run_all, targets
 from nprates.cli import main
 
 
@@ -26,12 +26,20 @@ def test_quick_replicate_bench_batched_equals_sequential(tmp_path, capsys):
                  "--json", str(path)]) == 0
     report = json.loads(path.read_text())
     assert report["machine"]["cpu_count"] >= 1 and "torch" in report["machine"]
-    for name in ("ssm", "transformer"):
-        res = report["replicates"]["results"][name]
-        assert res["max_prediction_difference"] < 1e-3
-        assert res["speedup"] == pytest.approx(res["sequential_s"] / res["batched_s"])
+    assert set(report["replicates"]["settings"]) == {"quick", "wide"}
+    for setting in ("quick", "wide"):
+        for name in ("ssm", "transformer"):
+            res = report["replicates"]["results"][setting][name]
+            assert res["max_prediction_difference"] < 1e-3
+            assert res["speedup"] == pytest.approx(res["sequential_s"] / res["batched_s"])
     out = capsys.readouterr().out
     assert "replicate-batched training" in out and "speed-up" in out
+    assert "quick: the quick study's networks and target, L=19, d=2" in out
+
+
+def test_replicate_bench_refuses_an_unknown_setting():
+    with pytest.raises(ValueError, match="unknown replicate bench setting"):
+        replicates.run("cpu", quick=True, settings=("quick", "huge"))
 
 
 def test_unknown_section_is_refused_before_any_work():

@@ -6,7 +6,8 @@ from torch import nn
 
 from estimators.layers import (MLP, OutputClip, Replicated, ReplicatedLinear, replicate_state,
                                stack_replicates)
-from estimators.ssm_layer import S4DLayer
+from estimators.ssm_layer import (DIRECT_MAX_LENGTH, S4DLayer, fft_convolution,
+                                  toeplitz_convolution)
 from estimators.training import TrainingConfig, parameter_groups
 
 
@@ -37,19 +38,47 @@ def _recurrence(layer, u):
     return torch.stack(ys, dim=1)
 
 
-def test_fft_convolution_equals_recurrence():
+@pytest.mark.parametrize("T", [37, 150])  # the Toeplitz path (T <= 64) and the FFT path
+def test_convolution_equals_recurrence(T):
+    assert (T <= DIRECT_MAX_LENGTH) == (T == 37)
     layer = _layer()
-    u = torch.randn(1, 4, 37, 3)
+    u = torch.randn(1, 4, T, 3)
     y = layer(u)[0].double()
     expected = _recurrence(layer, u[0])
-    assert y.shape == expected.shape == (4, 37, 3)
+    assert y.shape == expected.shape == (4, T, 3)
     assert torch.allclose(y, expected, rtol=1e-4, atol=1e-4 * expected.abs().max())
 
 
-def test_fft_convolution_equals_recurrence_in_double_precision():
+@pytest.mark.parametrize("T", [50, 130])
+def test_convolution_equals_recurrence_in_double_precision(T):
     layer = _layer(seed=1).double()
-    u = torch.randn(1, 2, 50, 3, dtype=torch.float64)
+    u = torch.randn(1, 2, T, 3, dtype=torch.float64)
     assert torch.allclose(layer(u)[0], _recurrence(layer, u[0]), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("T, U", [(1, 1), (7, 3), (40, 40), (70, 9), (129, 129)])
+def test_toeplitz_and_fft_convolutions_agree_with_their_gradients(T, U):
+    torch.manual_seed(T)
+    u = torch.randn(2, 3, T, 4, dtype=torch.float64, requires_grad=True)
+    K = torch.randn(2, 4, U, dtype=torch.float64, requires_grad=True)
+    direct = _direct_convolution(u.detach(), K.detach())
+    w = torch.randn(2, 3, T, 4, dtype=torch.float64)
+    grads = []
+    for conv in (toeplitz_convolution, fft_convolution):
+        y = conv(u, K)
+        assert torch.allclose(y, direct, atol=1e-10)
+        grads.append(torch.autograd.grad((y * w).sum(), (u, K)))
+    for a, b in zip(*grads):
+        assert torch.allclose(a, b, atol=1e-10)
+
+
+def _direct_convolution(u, K):
+    """y_t = sum_{s < U, s <= t} K_s u_{t-s}, one lag at a time."""
+    y = torch.zeros_like(u)
+    T = u.shape[2]
+    for s in range(min(K.shape[-1], T)):
+        y[:, :, s:] += K[:, None, None, :, s] * u[:, :, :T - s]
+    return y
 
 
 def test_window_truncates_the_kernel():
@@ -58,11 +87,7 @@ def test_window_truncates_the_kernel():
     K = full.kernel(20)
     assert torch.allclose(windowed.kernel(20), K[..., :U])
     u = torch.randn(1, 3, 20, 3)
-    # direct causal convolution with the truncated kernel, plus the skip
-    expected = torch.zeros_like(u)
-    for s in range(U):
-        expected[:, :, s:] += K[0, :, s] * u[:, :, :20 - s]
-    expected += full.D[0] * u
+    expected = _direct_convolution(u, K[..., :U]) + full.D[0] * u
     assert torch.allclose(windowed(u), expected, atol=1e-5)
 
 

@@ -2,7 +2,8 @@
 
 Sections (each a module with ``run``):
 
-- ``replicates``: R = 8 replicate-batched fits against 8 sequential fits (SSM, Transformer).
+- ``replicates``: R = 8 replicate-batched fits against 8 sequential fits (SSM, Transformer),
+  with the quick study's networks and with wider ones.
 - ``layers``: one SSM layer against one attention layer, forward + backward, L = 64..4096,
   with the log-log scaling exponent in L.
 - ``targets``: evaluation throughput of GammaSmooth and PiecewiseGammaSmooth.
@@ -63,13 +64,14 @@ def format_report(report: dict) -> str:
         r = report["replicates"]
         c = r["config"]
         lines += ["", f"1. replicate-batched training: R={c['replicates']}, n={c['n']}, "
-                      f"L={c['length']}, d={c['features']}, width {c['width']}, {c['layers']} "
-                      f"layers, {c['steps']} steps of batch {c['batch_size']}",
+                      f"{c['steps']} steps of batch {c['batch_size']}, early stopping off",
                   f"   {'estimator':<12} {'batched s':>10} {'sequential s':>13} {'speed-up':>9}"
                   f" {'max |diff|':>11}"]
-        for name, x in r["results"].items():
-            lines.append(f"   {name:<12} {x['batched_s']:>10.2f} {x['sequential_s']:>13.2f} "
-                         f"{x['speedup']:>8.2f}x {x['max_prediction_difference']:>11.1e}")
+        for setting, rows in r["results"].items():
+            lines.append(f"   {setting}: {r['settings'][setting]}")
+            for name, x in rows.items():
+                lines.append(f"   {name:<12} {x['batched_s']:>10.2f} {x['sequential_s']:>13.2f} "
+                             f"{x['speedup']:>8.2f}x {x['max_prediction_difference']:>11.1e}")
     if "layers" in report:
         r = report["layers"]
         lengths = sorted({row["length"] for row in r["rows"]})
