@@ -38,21 +38,22 @@ def _recurrence(layer, u):
     return torch.stack(ys, dim=1)
 
 
-@pytest.mark.parametrize("T", [37, 150])  # the Toeplitz path (T <= 64) and the FFT path
-def test_convolution_equals_recurrence(T):
-    assert (T <= DIRECT_MAX_LENGTH) == (T == 37)
+# (sequences, tokens): the Toeplitz path (T <= 64 and N >= T), then the FFT path twice
+@pytest.mark.parametrize("N, T", [(40, 37), (4, 37), (4, 150)])
+def test_convolution_equals_recurrence(N, T):
+    assert (T <= min(DIRECT_MAX_LENGTH, N)) == (N == 40)
     layer = _layer()
-    u = torch.randn(1, 4, T, 3)
+    u = torch.randn(1, N, T, 3)
     y = layer(u)[0].double()
     expected = _recurrence(layer, u[0])
-    assert y.shape == expected.shape == (4, T, 3)
+    assert y.shape == expected.shape == (N, T, 3)
     assert torch.allclose(y, expected, rtol=1e-4, atol=1e-4 * expected.abs().max())
 
 
-@pytest.mark.parametrize("T", [50, 130])
-def test_convolution_equals_recurrence_in_double_precision(T):
+@pytest.mark.parametrize("N, T", [(50, 50), (2, 50), (2, 130)])
+def test_convolution_equals_recurrence_in_double_precision(N, T):
     layer = _layer(seed=1).double()
-    u = torch.randn(1, 2, T, 3, dtype=torch.float64)
+    u = torch.randn(1, N, T, 3, dtype=torch.float64)
     assert torch.allclose(layer(u)[0], _recurrence(layer, u[0]), rtol=1e-10, atol=1e-10)
 
 
