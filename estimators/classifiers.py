@@ -21,9 +21,14 @@ fnn_depth=k)`` is "1-layer SSM + FNN(k)" of the papers' Figure C.1.
 Training reuses the regressors' machinery (``neural.NeuralSequenceEstimator``): AdamW,
 mini-batches of sequences, replicate batching (``replicates.fit_replicates``), early
 stopping on the held-out ``val_fraction`` of the training sequences, seeding. The loss is
-the cross-entropy (nats) averaged over the scored positions of a batch; ``history_``,
-``train_loss_`` and ``val_loss_`` hold it. (Evaluation passes average per-chunk losses
-weighted by sequences, so the recorded losses are the exact pooled cross-entropy when
+the cross-entropy (nats) averaged over the scored positions of a batch; ``train_loss_``
+and ``val_loss_`` hold it, and ``history_`` holds per epoch ``"train_loss"``,
+``"val_loss"`` and ``"val_accuracy"``: the token accuracy (``score``'s definition) of the
+network of that epoch on the held-out sequences, computed in the validation-loss pass (NaN
+when ``val_fraction`` is 0), to follow how selection is learnt (a plateau, then a jump)
+without refitting. At ``best_epoch_`` it is the restored model's accuracy on those
+sequences. (Evaluation passes average per-chunk losses and accuracies weighted by
+sequences, so the recorded values are the exact pooled cross-entropy and accuracy when
 every sequence has the same number of scored positions, as in both tasks.)
 """
 
@@ -96,8 +101,11 @@ class TokenClassifier(ClassifierMixin, NeuralSequenceEstimator):
     ``_build_network`` with ``embed=self._embedding(n_replicates)``.
 
     Fitted attributes besides the base class's: ``n_tokens_``, ``n_classes_``, ``classes_``
-    (``arange(n_classes_)``).
+    (``arange(n_classes_)``); ``history_`` has ``"val_accuracy"`` besides the losses (module
+    docstring).
     """
+
+    _val_metric_name = "val_accuracy"
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -155,6 +163,18 @@ class TokenClassifier(ClassifierMixin, NeuralSequenceEstimator):
                                  ignore_index=IGNORE_INDEX, reduction="none").view(R, -1)
         counts = (targets != IGNORE_INDEX).view(R, -1).sum(dim=1).clamp(min=1)
         return losses.sum(dim=1) / counts
+
+    @staticmethod
+    def _val_metric(outputs, targets):
+        """Per-replicate token accuracy: the fraction of the scored positions whose arg-max
+        class is the target, (R,) float (0 for a replicate without a scored position).
+
+        outputs (R, B, T, n_classes) logits; targets (R, B, T) with ``IGNORE_INDEX``.
+        """
+        R = outputs.shape[0]
+        right = (outputs.argmax(dim=-1) == targets).view(R, -1)  # never at IGNORE_INDEX
+        counts = (targets != IGNORE_INDEX).view(R, -1).sum(dim=1).clamp(min=1)
+        return right.sum(dim=1) / counts
 
     def _loss_units(self) -> float:
         return 1.0

@@ -90,6 +90,11 @@ class NeuralSequenceEstimator(BaseEstimator):
       at the scored positions (per replicate, shape (R,)), ``_loss_units`` 1, ``_decode``
       the arg-max class; token-index inputs need ``_check_inputs`` and an ``embed``
       module passed to the network by ``_build_network``.
+    - ``_val_metric`` and ``_val_metric_name``: an optional validation metric,
+      ``_val_metric(outputs, targets) -> (R,)`` with ``_loss``'s arguments, evaluated in
+      the validation pass of every epoch and recorded in ``history_[_val_metric_name]``
+      (NaN per epoch when ``val_fraction`` is 0). None for the regressors (history_ holds
+      the losses only); the classifiers record ``"val_accuracy"``.
 
     The training hyperparameters every subclass takes: ``lr``, ``weight_decay``,
     ``batch_size``, ``max_epochs``, ``max_steps``, ``min_steps``, ``patience``, ``val_fraction``,
@@ -97,6 +102,8 @@ class NeuralSequenceEstimator(BaseEstimator):
     """
 
     accepts_sequences = True  # takes (n, T, d) and (n, L) natively (the study runner reads it)
+    _val_metric = None        # the validation metric hook (class docstring); None: none
+    _val_metric_name = None
 
     # -- fitting --------------------------------------------------------------------------
 
@@ -148,7 +155,8 @@ class NeuralSequenceEstimator(BaseEstimator):
         if n_val == 0:
             X_va = Y_va = None
         outcomes = train_replicates(network, self._loss, X_tr, Y_tr, X_va, Y_va,
-                                    shuffle_seeds, self._training_config())
+                                    shuffle_seeds, self._training_config(),
+                                    metric_fn=self._val_metric)
         state = replicate_state(network)
         seconds = (time.perf_counter() - start) / len(estimators)
         return [est._finish(net, {k: v[r:r + 1].clone() for k, v in state.items()}, outcome,
@@ -169,6 +177,8 @@ class NeuralSequenceEstimator(BaseEstimator):
         self.network_ = network.eval()
         self.history_ = {"train_loss": [v * units for v in outcome.train_history],
                          "val_loss": [v * units for v in outcome.val_history]}
+        if self._val_metric is not None:
+            self.history_[self._val_metric_name] = list(outcome.val_metric_history)
         self.train_loss_ = outcome.train_loss * units
         self.val_loss_ = outcome.val_loss * units
         self.n_epochs_, self.best_epoch_ = outcome.n_epochs, outcome.best_epoch

@@ -8,9 +8,13 @@ replicate's own loss in its own parameters, and AdamW updates elementwise. A rep
 that stops early (patience exhausted, or a loss that is NaN or inf) is removed from the
 batch, with its optimiser state, so the others go on exactly as if trained alone.
 
+An optional validation metric (``metric_fn``, e.g. a classifier's accuracy) is evaluated
+on the network outputs of the validation loss's pass and recorded per epoch; early
+stopping stays on the validation loss.
+
 Device traffic: the data arrive on the device once; per step nothing is copied between
 host and device; once per epoch the shuffle order goes to the device and the loss values
-(2R numbers) come back.
+(2R numbers, 3R with a metric) come back in one transfer.
 """
 
 from __future__ import annotations
@@ -47,10 +51,13 @@ class TrainingConfig:
 
 @dataclass
 class ReplicateOutcome:
-    """What training did to one replicate; losses in the units of ``loss_fn``."""
+    """What training did to one replicate; losses in the units of ``loss_fn``, the metric in
+    those of ``metric_fn``."""
 
     train_history: list = field(default_factory=list)   # mean mini-batch loss per epoch
     val_history: list = field(default_factory=list)     # validation loss per epoch (NaN: none)
+    val_metric_history: list = field(default_factory=list)  # per epoch (NaN: no validation
+                                                            # split; empty: no metric_fn)
     n_epochs: int = 0
     n_steps: int = 0
     best_epoch: int = 0
@@ -84,15 +91,21 @@ def parameter_groups(network: torch.nn.Module, config: TrainingConfig) -> list[d
 
 
 @torch.no_grad()
-def mean_loss(network, loss_fn, X, Y) -> torch.Tensor:
-    """Per-replicate mean of ``loss_fn`` over all sequences of X (R, n, ...), eval mode."""
+def evaluate(network, fns, X, Y) -> torch.Tensor:
+    """Per-replicate means of each of ``fns`` over all sequences of X (R, n, ...), eval mode.
+
+    Every ``fn(outputs, targets) -> (R,)`` gets the same outputs of one forward pass per
+    chunk of sequences; the chunk values are averaged weighted by the chunk's number of
+    sequences. Returns a tensor (len(fns), R) on the device of X.
+    """
     network.eval()
     R, n, T = X.shape[:3]
     chunk = max(1, EVAL_TOKENS // (R * T))
-    total = torch.zeros(R, device=X.device)
+    total = torch.zeros(len(fns), R, device=X.device)
     for start in range(0, n, chunk):
         xb, yb = X[:, start:start + chunk], Y[:, start:start + chunk]
-        total += loss_fn(network(xb), yb) * xb.shape[1]
+        outputs = network(xb)
+        total += torch.stack([fn(outputs, yb) for fn in fns]) * xb.shape[1]
     return total / n
 
 
@@ -120,7 +133,7 @@ def _keep_replicates(network, optimizer, keep: torch.Tensor, config: TrainingCon
 
 
 def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_seeds,
-                     config: TrainingConfig) -> list[ReplicateOutcome]:
+                     config: TrainingConfig, metric_fn=None) -> list[ReplicateOutcome]:
     """Train the stacked ``network`` in place; on return it holds each replicate's best weights.
 
     Parameters
@@ -133,6 +146,10 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
         weights of the last epoch are kept.
     shuffle_seeds : R integers, the seeds of the mini-batch orders.
     config : ``TrainingConfig``.
+    metric_fn : ``metric_fn(outputs, targets) -> (R,)`` float, or None: a per-replicate validation
+        metric, evaluated like the validation loss (same outputs, same averaging over the
+        validation sequences) and recorded in ``val_metric_history``; it does not steer
+        early stopping.
     """
     R, n_train = X_train.shape[:2]
     device = X_train.device
@@ -141,6 +158,7 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
     best = {name: t.detach().clone() for name, t in replicate_state(network).items()}
     outcomes = [ReplicateOutcome() for _ in range(R)]
     active = list(range(R))   # the replicates still training, in the network's order
+    val_fns = (loss_fn,) if metric_fn is None else (loss_fn, metric_fn)
     data = (X_train, Y_train, X_val, Y_val)
     steps = 0
     epoch = 0
@@ -163,18 +181,20 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
             steps += 1
             if config.max_steps is not None and steps >= config.max_steps:
                 break
-        train = total / seen
         if Xv is None:
-            val = torch.full_like(train, math.nan)
+            val = torch.full((len(val_fns), len(active)), math.nan, device=device)
         else:
-            val = mean_loss(network, loss_fn, Xv, Yv)
-        train, val = torch.stack([train, val]).tolist()  # the epoch's one transfer to the host
+            val = evaluate(network, val_fns, Xv, Yv)
+        # the epoch's one transfer to the host; metric is [] without metric_fn
+        train, val, *metric = torch.cat([(total / seen).unsqueeze(0), val]).tolist()
 
         improved, keep = [], []
         for i, r in enumerate(active):
             out = outcomes[r]
             out.train_history.append(train[i])
             out.val_history.append(val[i])
+            if metric:
+                out.val_metric_history.append(metric[0][i])
             out.n_epochs, out.n_steps = epoch, steps
             if not math.isfinite(train[i]) or (Xv is not None and not math.isfinite(val[i])):
                 out.diverged_epoch = epoch
@@ -201,7 +221,7 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
             break
 
     set_replicate_state(network, best)
-    final = mean_loss(network, loss_fn, X_train, Y_train).tolist()
+    final = evaluate(network, (loss_fn,), X_train, Y_train)[0].tolist()
     for out, loss in zip(outcomes, final):
         out.train_loss = loss
         if X_val is None:

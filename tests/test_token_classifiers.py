@@ -1,5 +1,5 @@
-"""The token classifiers: shapes, causality, learning, the loss, the scikit-learn contract,
-replicate batching and bad input."""
+"""The token classifiers: shapes, causality, learning, the loss, the per-epoch validation
+accuracy, the scikit-learn contract, replicate batching and bad input."""
 
 import pickle
 
@@ -10,7 +10,9 @@ from sklearn.base import clone
 
 from estimators.classifiers import (IGNORE_INDEX, SelectiveSSMClassifier, SSMClassifier,
                                     TransformerClassifier)
+from estimators.neural import SSMRegressor, WindowMLP, _seeds
 from estimators.replicates import fit_replicates
+from estimators.selective_estimator import SelectiveSSMRegressor
 from estimators.token_embedding import ReplicatedEmbedding
 from nprates.tasks import IGNORE_INDEX as TASKS_IGNORE_INDEX
 from nprates.tasks import InputCopying, token_accuracy
@@ -30,6 +32,14 @@ def previous_token(n, seed, vocab=V, length=T):
     y = np.full_like(X, IGNORE_INDEX)
     y[:, 1:] = X[:, :-1]
     return X, y
+
+
+def held_out(est, X, y):
+    """The sequences of (X, y) that ``est`` held out for validation (neural.py's split:
+    the first round(val_fraction * n) of a permutation drawn from the split seed)."""
+    order = np.random.default_rng(_seeds(est.random_state)[0]).permutation(len(X))
+    val = order[:int(round(est.val_fraction * len(X)))]
+    return X[val], y[val]
 
 
 def test_ignore_index_is_the_tasks_and_torchs():
@@ -62,7 +72,8 @@ def test_shapes_on_a_task_batch(name):
     assert proba.shape == (7, task.seq_len, est.n_classes_) and proba.dtype == np.float64
     assert np.allclose(proba.sum(axis=-1), 1.0)
     assert np.array_equal(proba.argmax(axis=-1), pred)
-    assert len(est.history_["train_loss"]) == len(est.history_["val_loss"]) == est.n_epochs_ == 2
+    assert (len(est.history_["train_loss"]) == len(est.history_["val_loss"])
+            == len(est.history_["val_accuracy"]) == est.n_epochs_ == 2)
     assert est.n_params_ > 0 and est.fit_seconds_ > 0
 
 
@@ -124,6 +135,60 @@ def test_vocabulary_and_classes():
     assert est.n_tokens_ == 6 and est.n_classes_ == 5
     assert est.predict_proba(X).shape == (40, T, 5)
     assert est.predict(np.full((2, T), 5)).shape == (2, T)  # an id unseen in training
+
+
+# -- the per-epoch validation accuracy -----------------------------------------------------
+
+@pytest.mark.parametrize("name", CLASSIFIERS)
+def test_val_accuracy_is_the_held_out_accuracy_of_each_epoch(name):
+    X, y = previous_token(80, 0)
+    est = CLASSIFIERS[name](max_epochs=30, patience=3, lr=3e-2).fit(X, y)
+    accuracy = est.history_["val_accuracy"]
+    assert len(accuracy) == len(est.history_["val_loss"]) == est.n_epochs_
+    assert all(0.0 <= a <= 1.0 for a in accuracy)
+    assert max(accuracy) > accuracy[0] + 0.3                  # the learning shows
+    assert est.best_epoch_ < est.n_epochs_                    # stopped early, best restored
+    X_val, y_val = held_out(est, X, y)
+    assert len(X_val) == 16
+    assert accuracy[est.best_epoch_ - 1] == pytest.approx(est.score(X_val, y_val), abs=1e-6)
+
+
+def test_val_accuracy_follows_the_epochs_not_the_restored_weights():
+    X, y = previous_token(80, 0)
+    est = CLASSIFIERS["transformer"](max_epochs=30, patience=3, lr=3e-2).fit(X, y)
+    accuracy = est.history_["val_accuracy"]
+    restored = est.score(*held_out(est, X, y))
+    assert accuracy[-1] != pytest.approx(restored, abs=1e-6)  # the last epoch's, not the best's
+    assert accuracy[est.best_epoch_ - 1] == pytest.approx(restored, abs=1e-6)
+
+
+def test_val_accuracy_is_nan_without_a_validation_split():
+    X, y = previous_token(48, 0)
+    est = CLASSIFIERS["ssm"](max_epochs=3, val_fraction=0.0).fit(X, y)
+    assert len(est.history_["val_accuracy"]) == 3
+    assert np.isnan(est.history_["val_accuracy"]).all()
+
+
+def test_val_accuracy_of_a_batched_replicate_is_its_own():
+    est = CLASSIFIERS["transformer"](max_epochs=30, patience=3, lr=3e-2)
+    data = [previous_token(48, seed) for seed in range(3)]
+    Xs, ys = [X for X, _ in data], [y for _, y in data]
+    batched = fit_replicates(est, Xs, ys, [5, 6, 7])
+    assert len({b.n_epochs_ for b in batched}) == 3           # dropped at different epochs
+    for b, X, y, seed in zip(batched, Xs, ys, [5, 6, 7]):
+        single = clone(est).set_params(random_state=seed).fit(X, y)
+        assert len(b.history_["val_accuracy"]) == b.n_epochs_ == single.n_epochs_
+        np.testing.assert_allclose(b.history_["val_accuracy"], single.history_["val_accuracy"],
+                                   atol=1e-6)
+
+
+@pytest.mark.parametrize("regressor", [SSMRegressor, WindowMLP, SelectiveSSMRegressor])
+def test_regressors_history_holds_the_losses_only(regressor):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 6, 2)), rng.normal(size=40)
+    est = regressor(max_epochs=2, min_steps=0, device="cpu", random_state=0).fit(X, y)
+    assert set(est.history_) == {"train_loss", "val_loss"}
+    assert len(est.history_["val_loss"]) == 2
 
 
 # -- replicate batching --------------------------------------------------------------------
