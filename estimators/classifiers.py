@@ -40,9 +40,8 @@ import torch.nn.functional as F
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .networks import SSMNetwork, TransformerNetwork
+from .architectures import SelectiveSSMArchitecture, SSMArchitecture, TransformerArchitecture
 from .neural import NeuralSequenceEstimator, _check_int
-from .selective_network import SelectiveSSMNetwork
 from .token_embedding import ReplicatedEmbedding
 
 # The ignore value of the targets: torch's cross-entropy default, and nprates.tasks'.
@@ -92,13 +91,22 @@ def check_token_targets(X: np.ndarray, y, n_classes: int) -> np.ndarray:
     return arr
 
 
+def _scored_mean(values, targets):
+    """Per-replicate mean of ``values`` (R, B, T), zero at unscored positions, over the
+    positions where ``targets`` is not ``IGNORE_INDEX``: (R,) (0 without a scored one)."""
+    R = targets.shape[0]
+    counts = (targets != IGNORE_INDEX).view(R, -1).sum(dim=1).clamp(min=1)
+    return values.reshape(R, -1).sum(dim=1) / counts
+
+
 class TokenClassifier(ClassifierMixin, NeuralSequenceEstimator):
     """The classification pieces of ``NeuralSequenceEstimator`` (module docstring).
 
     Subclasses list their hyperparameters in ``__init__``, among them ``n_tokens`` (int or
     None: max id in the training X + 1), ``n_classes`` (int or None: ``n_tokens_``, the
-    targets being token ids as in the token tasks) and ``width``, and build the network in
-    ``_build_network`` with ``embed=self._embedding(n_replicates)``.
+    targets being token ids as in the token tasks) and ``width``, and take their network
+    from an ``architectures`` mixin, which ``_build_network`` gives a token embedding table
+    of ``width`` and ``n_classes_`` outputs.
 
     Fitted attributes besides the base class's: ``n_tokens_``, ``n_classes_``, ``classes_``
     (``arange(n_classes_)``); ``history_`` has ``"val_accuracy"`` besides the losses (module
@@ -149,8 +157,9 @@ class TokenClassifier(ClassifierMixin, NeuralSequenceEstimator):
     def _output_layer(self, n_replicates: int):
         return None
 
-    def _embedding(self, n_replicates: int) -> ReplicatedEmbedding:
-        return ReplicatedEmbedding(self.n_tokens_, self.width, n_replicates)
+    def _build_network(self, n_replicates: int):
+        return self._network(self.n_tokens_, self._n_outputs(), n_replicates,
+                             embed=ReplicatedEmbedding(self.n_tokens_, self.width, n_replicates))
 
     @staticmethod
     def _loss(outputs, targets):
@@ -158,11 +167,10 @@ class TokenClassifier(ClassifierMixin, NeuralSequenceEstimator):
 
         outputs (R, B, T, n_classes) logits; targets (R, B, T) with ``IGNORE_INDEX``.
         """
-        R, n_classes = outputs.shape[0], outputs.shape[-1]
+        n_classes = outputs.shape[-1]
         losses = F.cross_entropy(outputs.reshape(-1, n_classes), targets.reshape(-1),
-                                 ignore_index=IGNORE_INDEX, reduction="none").view(R, -1)
-        counts = (targets != IGNORE_INDEX).view(R, -1).sum(dim=1).clamp(min=1)
-        return losses.sum(dim=1) / counts
+                                 ignore_index=IGNORE_INDEX, reduction="none")
+        return _scored_mean(losses.view(targets.shape), targets)
 
     @staticmethod
     def _val_metric(outputs, targets):
@@ -171,10 +179,7 @@ class TokenClassifier(ClassifierMixin, NeuralSequenceEstimator):
 
         outputs (R, B, T, n_classes) logits; targets (R, B, T) with ``IGNORE_INDEX``.
         """
-        R = outputs.shape[0]
-        right = (outputs.argmax(dim=-1) == targets).view(R, -1)  # never at IGNORE_INDEX
-        counts = (targets != IGNORE_INDEX).view(R, -1).sum(dim=1).clamp(min=1)
-        return right.sum(dim=1) / counts
+        return _scored_mean(outputs.argmax(dim=-1) == targets, targets)  # never at IGNORE_INDEX
 
     def _loss_units(self) -> float:
         return 1.0
@@ -210,7 +215,7 @@ class TokenClassifier(ClassifierMixin, NeuralSequenceEstimator):
         return float(np.average(pred[scored] == y[scored], weights=weights))
 
 
-class SSMClassifier(TokenClassifier):
+class SSMClassifier(SSMArchitecture, TokenClassifier):
     """The papers' SSM network (``networks.SSMNetwork``) as a token classifier.
 
     Architecture: token embedding table, FNN, ``n_layers`` x [S4D layer, FNN], linear
@@ -262,16 +267,8 @@ class SSMClassifier(TokenClassifier):
         self.device = device
         self.random_state = random_state
 
-    def _build_network(self, n_replicates):
-        return SSMNetwork(self.n_tokens_, self.n_classes_, width=self.width,
-                          n_layers=self.n_layers, d_state=self.d_state, window=self.window,
-                          fnn_width=self.fnn_width, fnn_depth=self.fnn_depth,
-                          residual=self.residual, norm=self.norm, dt_min=self.dt_min,
-                          dt_max=self.dt_max, n_replicates=n_replicates,
-                          embed=self._embedding(n_replicates))
 
-
-class TransformerClassifier(TokenClassifier):
+class TransformerClassifier(TransformerArchitecture, TokenClassifier):
     """A causal Transformer (``networks.TransformerNetwork``) as a token classifier.
 
     Architecture: token embedding table plus positional encoding, ``n_layers`` x [causal
@@ -314,16 +311,8 @@ class TransformerClassifier(TokenClassifier):
         self.device = device
         self.random_state = random_state
 
-    def _build_network(self, n_replicates):
-        return TransformerNetwork(self.n_tokens_, self.n_classes_, width=self.width,
-                                  n_layers=self.n_layers, n_heads=self.n_heads,
-                                  window=self.window, fnn_width=self.fnn_width,
-                                  fnn_depth=self.fnn_depth, positional=self.positional,
-                                  max_len=self.seq_len_, n_replicates=n_replicates,
-                                  embed=self._embedding(n_replicates))
 
-
-class SelectiveSSMClassifier(TokenClassifier):
+class SelectiveSSMClassifier(SelectiveSSMArchitecture, TokenClassifier):
     """The SSM network with Mamba-style selective layers (``selective_network``) as a
     token classifier.
 
@@ -374,13 +363,3 @@ class SelectiveSSMClassifier(TokenClassifier):
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
-
-    def _build_network(self, n_replicates):
-        return SelectiveSSMNetwork(self.n_tokens_, self.n_classes_, width=self.width,
-                                   n_layers=self.n_layers, d_state=self.d_state,
-                                   dt_rank=self.dt_rank, fnn_width=self.fnn_width,
-                                   fnn_depth=self.fnn_depth, residual=self.residual,
-                                   norm=self.norm, dt_min=self.dt_min, dt_max=self.dt_max,
-                                   scan=self.scan, chunk_size=self.chunk_size,
-                                   n_replicates=n_replicates,
-                                   embed=self._embedding(n_replicates))

@@ -39,9 +39,10 @@ from torch import nn
 from ._baseline import resolve_window
 from ._data import check_outputs, check_sequences
 from ._device import resolve_device
+from .architectures import SSMArchitecture, TransformerArchitecture
 from .errors import TrainingDiverged
 from .layers import OutputClip, replicate_state, set_replicate_state, stack_replicates
-from .networks import SSMNetwork, TransformerNetwork, WindowMLPNetwork
+from .networks import WindowMLPNetwork
 from .training import TrainingConfig, train_replicates
 
 PREDICT_TOKENS = 2 ** 16  # tokens per chunk of a prediction pass
@@ -81,7 +82,9 @@ class NeuralSequenceEstimator(BaseEstimator):
 
     - ``_build_network(n_replicates)``: the network factory, from the hyperparameters and
       the fitted layout (``n_features_in_``, ``seq_len_``, ``n_scored_``,
-      ``_n_outputs()``); returns a module of the replicate layout (``layers``).
+      ``_n_outputs()``); returns a module of the replicate layout (``layers``). The task
+      bases implement it with an ``architectures`` mixin's ``_network``, so a regressor
+      and a classifier of one kind build their networks alike.
     - task pieces (``NeuralRegressor`` implements them for regression): ``_check_inputs``,
       ``_check_targets``, ``_fit_targets``, ``_encode_targets``, ``_n_outputs``,
       ``_output_layer``, ``_loss``, ``_loss_units``, ``_decode``. A classifier overrides
@@ -281,6 +284,9 @@ class NeuralRegressor(RegressorMixin, NeuralSequenceEstimator):
     def _n_outputs(self) -> int:
         return 1
 
+    def _build_network(self, n_replicates: int) -> nn.Module:
+        return self._network(self.n_features_in_, self._n_outputs(), n_replicates)
+
     def _output_layer(self, n_replicates: int):
         if self.bound is None:
             return None
@@ -309,7 +315,7 @@ class NeuralRegressor(RegressorMixin, NeuralSequenceEstimator):
         return float(r2_score(y.ravel(), pred.ravel(), sample_weight=sample_weight))
 
 
-class SSMRegressor(NeuralRegressor):
+class SSMRegressor(SSMArchitecture, NeuralRegressor):
     """The papers' SSM network (``networks.SSMNetwork``) as a scikit-learn regressor.
 
     Architecture: token embedding, FNN, ``n_layers`` x [S4D layer, FNN], linear readout at
@@ -365,15 +371,7 @@ class SSMRegressor(NeuralRegressor):
         self.device = device
         self.random_state = random_state
 
-    def _build_network(self, n_replicates):
-        return SSMNetwork(self.n_features_in_, self._n_outputs(), width=self.width,
-                          n_layers=self.n_layers, d_state=self.d_state, window=self.window,
-                          fnn_width=self.fnn_width, fnn_depth=self.fnn_depth,
-                          residual=self.residual, norm=self.norm, dt_min=self.dt_min,
-                          dt_max=self.dt_max, n_replicates=n_replicates)
-
-
-class TransformerRegressor(NeuralRegressor):
+class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
     """A causal Transformer (``networks.TransformerNetwork``) as a scikit-learn regressor.
 
     Architecture: token embedding plus positional encoding, ``n_layers`` x [causal
@@ -414,13 +412,6 @@ class TransformerRegressor(NeuralRegressor):
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
-
-    def _build_network(self, n_replicates):
-        return TransformerNetwork(self.n_features_in_, self._n_outputs(), width=self.width,
-                                  n_layers=self.n_layers, n_heads=self.n_heads,
-                                  window=self.window, fnn_width=self.fnn_width,
-                                  fnn_depth=self.fnn_depth, positional=self.positional,
-                                  max_len=self.seq_len_, n_replicates=n_replicates)
 
     def _check_length(self, length: int) -> None:
         super()._check_length(length)

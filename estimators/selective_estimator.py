@@ -7,11 +7,11 @@ clipping at ``bound``, replicate batching (``replicates.fit_replicates``).
 
 from __future__ import annotations
 
+from .architectures import SelectiveSSMArchitecture
 from .neural import NeuralRegressor
-from .selective_network import SelectiveSSMNetwork
 
 
-class SelectiveSSMRegressor(NeuralRegressor):
+class SelectiveSSMRegressor(SelectiveSSMArchitecture, NeuralRegressor):
     """The SSM network with Mamba-style selective layers as a scikit-learn regressor.
 
     Architecture: token embedding, FNN, ``n_layers`` x [selective SSM layer, FNN], linear
@@ -68,12 +68,3 @@ class SelectiveSSMRegressor(NeuralRegressor):
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
-
-    def _build_network(self, n_replicates):
-        return SelectiveSSMNetwork(self.n_features_in_, self._n_outputs(), width=self.width,
-                                   n_layers=self.n_layers, d_state=self.d_state,
-                                   dt_rank=self.dt_rank, fnn_width=self.fnn_width,
-                                   fnn_depth=self.fnn_depth, residual=self.residual,
-                                   norm=self.norm, dt_min=self.dt_min, dt_max=self.dt_max,
-                                   scan=self.scan, chunk_size=self.chunk_size,
-                                   n_replicates=n_replicates)
