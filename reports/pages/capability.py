@@ -14,7 +14,7 @@ import numpy as np
 from .. import style
 from ._common import (HEADER_BOTTOM, LEFT, RIGHT, caption, heading, key_values, line_height,
                       new_page, table)
-from .title import estimator_text, versions_text
+from .title import estimator_text, run_facts
 
 TITLE = "Capability study"
 TASK_TITLE = "Accuracy"
@@ -48,7 +48,6 @@ def title_page(data, title=None, date=""):
     counts = data.status_counts()
     total = sum(counts.values())
     reps = int(data.table["replicate"].max()) + 1 if total else 0
-    devices = data.devices()
     kw, left_w = 0.15, 0.43
     chars = style.chars_per_line(left_w - kw, style.BODY_SIZE)
     y = heading(fig, LEFT, 0.85, "Study")
@@ -61,12 +60,7 @@ def title_page(data, title=None, date=""):
         ("Replicates", f"{study.get('replicates', reps)} per task setting and estimator"),
         ("Test set", f"{study['test_size']} sequences per task setting" if "test_size" in study
          else "not recorded (no study file)"),
-        ("Cells", f"{total} fitted models: {counts['ok']} ok, {counts['failed']} failed, "
-                  f"{counts['diverged']} diverged"),
-        ("Device", ", ".join(devices) if devices else "not recorded"),
-        ("Compute time", f"{style.fmt_seconds(data.compute_seconds())} (sum of the fit times)"),
-        ("Libraries", versions_text(data.versions())),
-        ("Date", date or "-"),
+        *run_facts(data, date),
         ("Intervals", f"{data.level:g} Student-t intervals over replicates"),
     ]
     y_left = key_values(fig, LEFT, y, items, kw, chars)

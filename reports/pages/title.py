@@ -61,6 +61,21 @@ def versions_text(versions: dict) -> str:
     return ", ".join(f"{k} {versions[k]}" for k in keys) if keys else "not recorded"
 
 
+def run_facts(data, date: str) -> list:
+    """The (key, value) rows that end a title page's study block: the cells by status, the
+    devices, the compute time, the library versions and the date."""
+    counts = data.status_counts()
+    devices = data.devices()
+    return [
+        ("Cells", f"{sum(counts.values())} fitted models: {counts['ok']} ok, "
+                  f"{counts['failed']} failed, {counts['diverged']} diverged"),
+        ("Device", ", ".join(devices) if devices else "not recorded"),
+        ("Compute time", f"{style.fmt_seconds(data.compute_seconds())} (sum of the fit times)"),
+        ("Libraries", versions_text(data.versions())),
+        ("Date", date or "-"),
+    ]
+
+
 def page(data, title=None, date=""):
     study = data.study or {}
     name = data.name
@@ -71,7 +86,6 @@ def page(data, title=None, date=""):
     sizes = data.sizes()
     reps = int(data.table["replicate"].max()) + 1 if total else 0
     noise = np.unique(np.round(data.table["noise"].dropna().astype(float), 6))
-    devices = data.devices()
     left_w = 0.43
     kw = 0.15
     chars = style.chars_per_line(left_w - kw, style.BODY_SIZE)
@@ -86,12 +100,7 @@ def page(data, title=None, date=""):
         items.append(("Sequence", f"{study['length']} scored positions; test set "
                                    f"{study.get('test_size', '?')} sequences"))
     items += [
-        ("Cells", f"{total} fitted models: {counts['ok']} ok, {counts['failed']} failed, "
-                  f"{counts['diverged']} diverged"),
-        ("Device", ", ".join(devices) if devices else "not recorded"),
-        ("Compute time", f"{style.fmt_seconds(data.compute_seconds())} (sum of the fit times)"),
-        ("Libraries", versions_text(data.versions())),
-        ("Date", date or "-"),
+        *run_facts(data, date),
         ("Fit method", f"{data.method}, {data.level:g} intervals, {data.n_boot} bootstrap "
                        f"draws"),
     ]
