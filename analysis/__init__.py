@@ -1,9 +1,9 @@
 """Convergence exponents with confidence intervals, comparisons and theory checks.
 
-Works from a results table (``analysis.schema``: one row per fitted model) alone,
+Works from a results table (``nprates.analysis.schema``: one row per fitted model) alone,
 given as a DataFrame or read from a results directory with ``read_results_dir``:
 
->>> from analysis import simulate_curves, fit_rate, compare_rates, check_theory
+>>> from nprates.analysis import simulate_curves, fit_rate, compare_rates, check_theory
 >>> table = simulate_curves(0.6, replicates=5, noise=0.2, seed=1)
 >>> fit = fit_rate(table)
 >>> print(fit.summary())                              # doctest: +SKIP
@@ -11,6 +11,7 @@ given as a DataFrame or read from a results directory with ``read_results_dir``:
 'consistent'
 """
 
+from ._core import t_interval
 from .capability import is_capability, summarize_capability
 from .compare import RateComparison, compare_rates
 from .rates import METHODS, RateFit, fit_all, fit_rate
@@ -22,5 +23,5 @@ from .theory import TheoryCheck, check_theory
 __all__ = [
     "fit_rate", "fit_all", "compare_rates", "check_theory", "simulate_curves", "coverage",
     "RateFit", "RateComparison", "TheoryCheck", "CoverageResult", "validate_results",
-    "default_sizes", "METHODS", "is_capability", "summarize_capability", "read_results_dir",
+    "default_sizes", "METHODS", "t_interval", "is_capability", "summarize_capability", "read_results_dir",
 ]

@@ -75,7 +75,7 @@ def _resolve(values: pd.Series, name: str, kind: str) -> str:
 def select(results: pd.DataFrame, target, estimators):
     """Validate ``results`` and return (rows of target and estimators, target, estimators).
 
-    ``estimators`` is a list of names or Nones (None: the only estimator of the target).
+    ``nprates.estimators`` is a list of names or Nones (None: the only estimator of the target).
     """
     df = validate_results(results)
     df["target"] = df["target"].astype(str)

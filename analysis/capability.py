@@ -1,10 +1,10 @@
 """Capability studies: token accuracy per task setting and estimator, over replicates.
 
-A capability study (THEORY.md section 7) trains every estimator at one training size on
+A capability study (docs/theory.md section 7) trains every estimator at one training size on
 token-selection tasks whose difficulty grows with a swept parameter (sequence length for
 copying, vocabulary size or number of pairs for recall). There is no rate to fit: the
 result is accuracy against the swept parameter, per estimator, as in the papers'
-Figure C.1. Its rows are marked by a non-empty ``task`` column (``analysis.schema``).
+Figure C.1. Its rows are marked by a non-empty ``task`` column (``nprates.analysis.schema``).
 
 >>> summary = summarize_capability(results)           # doctest: +SKIP
 >>> print(format_capability_table(summary))           # doctest: +SKIP
@@ -68,7 +68,7 @@ def summarize_capability(results: pd.DataFrame, level: float = 0.95) -> pd.DataF
 
     Parameters
     ----------
-    results : results table of a capability study (``analysis.schema``).
+    results : results table of a capability study (``nprates.analysis.schema``).
     level : confidence level of the intervals, in (0, 1).
 
     Returns one row per (task setting, estimator) with the columns ``SUMMARY_COLUMNS``:

@@ -22,7 +22,7 @@ The exponent ``beta`` is the rate in ``risk ~ n^-beta``. Three methods:
     reports how much accounting for it moves beta (beta_polylog - beta_loglog).
 
 Intervals: ``exponent +- t_df * SE``, SE from a bootstrap over the independent
-units and df from the design; see ``analysis._core`` for why (a naive percentile
+units and df from the design; see ``nprates.analysis._core`` for why (a naive percentile
 bootstrap of 5 replicates per size covers about 89% instead of 95%, 83% with 3).
 As a second opinion for the linear methods, statsmodels OLS with cluster-robust
 standard errors (clusters = the independent units) is reported as
@@ -460,7 +460,7 @@ def fit_rate(results: pd.DataFrame, estimator=None, target=None, method: str = "
 
     Parameters
     ----------
-    results : DataFrame in the results schema (``analysis.schema``); any table with the
+    results : DataFrame in the results schema (``nprates.analysis.schema``); any table with the
         required columns works.
     estimator, target : which group to fit; may be omitted when the table holds one.
     method : "loglog", "offset" or "polylog" (see the module docstring).

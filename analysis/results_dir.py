@@ -145,7 +145,7 @@ def read_results_dir(path) -> pd.DataFrame:
 
     Works while a study still writes into the directory. Damaged cell files are
     skipped with a RuntimeWarning (rerunning the study recomputes them); temporary
-    files are ignored. The table has the schema's columns first (``analysis.schema``)
+    files are ignored. The table has the schema's columns first (``nprates.analysis.schema``)
     and is sorted by target, estimator, n and replicate.
 
     Raises FileNotFoundError if ``path`` does not exist; ValueError if it is not a

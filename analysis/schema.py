@@ -4,7 +4,7 @@ One row per fitted model (a *cell*: estimator x sample size x replicate). Studie
 write it, every analysis and report reads it; a DataFrame with these columns can
 come from anywhere.
 
-Rows of a capability study (token-selection tasks, THEORY.md section 7) use the same
+Rows of a capability study (token-selection tasks, docs/theory.md section 7) use the same
 columns: ``target`` is the task setting (``TASK/PARAM=VALUE``, e.g.
 ``recall/n_pairs=4``), ``n`` the training size, ``risk`` the token error rate
 1 - accuracy on the test set, and the capability columns below are filled in. Rate

@@ -31,8 +31,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis import coverage, fit_rate, simulate_curves  # noqa: E402
-from analysis.simulate import default_sizes  # noqa: E402
+from nprates.analysis import coverage, fit_rate, simulate_curves  # noqa: E402
+from nprates.analysis.simulate import default_sizes  # noqa: E402
 
 EXPONENT = 0.5
 NOISE = 0.3

@@ -4,7 +4,7 @@
                                            [--fnn-depth 1] [--models M ...] [--tasks T ...]
                                            [--threads 1] [--quick] [--json PATH]
 
-The small-scale counterpart of the papers' Figure C.1 (THEORY.md section 7). Tasks
+The small-scale counterpart of the papers' Figure C.1 (docs/theory.md section 7). Tasks
 (``TASKS``): associative recall with vocabulary 8 and 4 pairs and with vocabulary 16 and
 8 pairs, input copying of 8 tokens from a vocabulary of 8. Models (``models``), all of
 the same width (residual stream and SSM channels), FNN width and FNN depth:
@@ -52,10 +52,10 @@ from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from estimators.classifiers import (SelectiveSSMClassifier, SSMClassifier,  # noqa: E402
+from nprates.estimators.classifiers import (SelectiveSSMClassifier, SSMClassifier,  # noqa: E402
                                     TransformerClassifier)
-from estimators.errors import TrainingDiverged  # noqa: E402
-from estimators.replicates import fit_replicates  # noqa: E402
+from nprates.estimators.errors import TrainingDiverged  # noqa: E402
+from nprates.estimators.replicates import fit_replicates  # noqa: E402
 from nprates.bench.timing import machine  # noqa: E402
 from nprates.tasks import (AssociativeRecall, InputCopying, exact_match_per_sequence,  # noqa: E402
                            token_accuracy_per_sequence)

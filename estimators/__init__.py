@@ -5,15 +5,15 @@ All take X of shape (n, T, d) and y of shape (n, L) (the last L positions of X) 
 from the rest of nprates.
 """
 
-from estimators.classifiers import SelectiveSSMClassifier, SSMClassifier, TransformerClassifier
-from estimators.errors import TrainingDiverged
-from estimators.kernel_ridge import KernelRidgeBaseline
-from estimators.knn import KNNBaseline
-from estimators.neural import SSMRegressor, TransformerRegressor, WindowMLP
-from estimators.oracle import OracleProjection
-from estimators.replicates import fit_replicates
-from estimators.selective_estimator import SelectiveSSMRegressor
-from estimators.selective_ssm_layer import SelectiveSSMLayer, selective_scan
+from nprates.estimators.classifiers import SelectiveSSMClassifier, SSMClassifier, TransformerClassifier
+from nprates.estimators.errors import TrainingDiverged
+from nprates.estimators.kernel_ridge import KernelRidgeBaseline
+from nprates.estimators.knn import KNNBaseline
+from nprates.estimators.neural import SSMRegressor, TransformerRegressor, WindowMLP
+from nprates.estimators.oracle import OracleProjection
+from nprates.estimators.replicates import fit_replicates
+from nprates.estimators.selective_estimator import SelectiveSSMRegressor
+from nprates.estimators.selective_ssm_layer import SelectiveSSMLayer, selective_scan
 
 __all__ = ["SSMRegressor", "TransformerRegressor", "WindowMLP", "SelectiveSSMRegressor",
            "SSMClassifier", "TransformerClassifier", "SelectiveSSMClassifier", "OracleProjection",

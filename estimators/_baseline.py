@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import check_outputs, check_sequences
+from .windows import check_outputs, check_sequences
 
 
 class SequenceBaseline(RegressorMixin, BaseEstimator):

@@ -1,7 +1,7 @@
 """Token classifiers: the SSM, Transformer and selective-SSM networks on token-id sequences.
 
 The classification counterparts of ``neural``'s regressors, for the token-selection tasks
-(THEORY.md section 7). Shapes (the ``TokenBatch`` layout of ``nprates.tasks``):
+(docs/theory.md section 7). Shapes (the ``TokenBatch`` layout of ``nprates.tasks``):
 
 - ``X`` (n, T) integer token ids in [0, n_tokens).
 - ``y`` (n, T) integer class ids in [0, n_classes) at the scored positions and

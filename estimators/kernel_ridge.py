@@ -33,7 +33,7 @@ from sklearn.utils import check_random_state
 
 from ._baseline import SequenceBaseline, check_grid, resolve_window
 from ._cv import Moments, fold_moments, sequence_folds
-from ._data import flatten_windows
+from .windows import flatten_windows
 
 _CHUNK_FLOATS = 2 ** 22  # kernel entries computed at once (32 MB)
 

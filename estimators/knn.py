@@ -15,7 +15,7 @@ from sklearn.neighbors import KNeighborsRegressor
 
 from ._baseline import SequenceBaseline, check_grid, resolve_window
 from ._cv import sequence_folds
-from ._data import flatten_windows
+from .windows import flatten_windows
 
 
 class KNNBaseline(SequenceBaseline):

@@ -41,7 +41,7 @@ class Block(nn.Module):
 
 
 class SSMNetwork(nn.Module):
-    """The papers' SSM network (THEORY.md section 6).
+    """The papers' SSM network (docs/theory.md section 6).
 
     token embedding -> FNN -> n_layers x [SSM layer, token-wise FNN] -> linear readout.
 

@@ -15,7 +15,7 @@ original scale in ``history_`` (per epoch), ``train_loss_`` (the restored model 
 training split) and ``val_loss_`` (best validation MSE). A fit whose loss becomes NaN or
 inf raises ``TrainingDiverged``.
 
-Replicates: ``estimators.replicates.fit_replicates`` trains R copies that differ only in
+Replicates: ``nprates.estimators.replicates.fit_replicates`` trains R copies that differ only in
 data and ``random_state`` in one batched computation (``training``), with the results of
 R separate fits. The same random_state gives the same predictions (on CPU). Three seeds
 derived from random_state drive the validation split, the initialisation and the
@@ -37,8 +37,8 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._baseline import resolve_window
-from ._data import check_outputs, check_sequences
-from ._device import resolve_device
+from .windows import check_outputs, check_sequences
+from .device import resolve_device
 from .architectures import SSMArchitecture, TransformerArchitecture
 from .errors import TrainingDiverged
 from .layers import OutputClip, replicate_state, set_replicate_state, stack_replicates

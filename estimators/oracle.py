@@ -1,6 +1,6 @@
 """Least squares on the target's own basis: the best slope achievable for that target.
 
-The oracle knows the target's basis functions and their levels gamma(s) (THEORY.md
+The oracle knows the target's basis functions and their levels gamma(s) (docs/theory.md
 sections 3-4). For a truncation level T it fits y by least squares on the basis
 functions with gamma(s) <= T; T trades the bias of the dropped blocks against the
 variance of the kept coefficients, and is chosen on a validation split of the

@@ -1,6 +1,6 @@
 """A Mamba-style selective state-space layer in pure torch (Gu & Dao, 2023, "S6").
 
-Unlike the LTI layer of the papers (THEORY.md section 6), the step size dt_t and the
+Unlike the LTI layer of the papers (docs/theory.md section 6), the step size dt_t and the
 matrices B_t, C_t depend on the input, so the layer can choose per token what to keep and
 what to forget. Per channel h = 1..H and state index n = 1..N, with h_{-1} = 0:
 

@@ -11,7 +11,7 @@ so y = K * u + D u, a causal convolution with the kernel
 
     K_s = 2 Re(C A_bar^s B_bar),   s = 0, 1, ...   (K_0 weights the current token).
 
-In THEORY.md's indexing, h_{t+1} = A h_t + B u_t, the output reads the state after u_t
+In docs/theory.md's indexing, h_{t+1} = A h_t + B u_t, the output reads the state after u_t
 entered it: y_t = C h_{t+1} + D u_t. As in S4D, B is fixed to 1 (a trainable B would only
 rescale C). The kernel is computed in float32 from the parameters (a Vandermonde product),
 truncated to a window of U tokens (K_s = 0 for s >= U; default: the whole sequence), and

@@ -1,4 +1,4 @@
-"""Direction-dependent smoothness specs and the theoretical exponent (THEORY.md section 3)."""
+"""Direction-dependent smoothness specs and the theoretical exponent (docs/theory.md section 3)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class Smoothness:
     a0 : float > 0
         Smoothness of the roughest direction (rank 1).
     alpha : float >= 0
-        Growth of the smoothness with the rank (the weak-l^alpha sparsity of THEORY.md).
+        Growth of the smoothness with the rank (the weak-l^alpha sparsity of docs/theory.md).
     features : int >= 1
         Token dimension d.
     window : int >= 1
@@ -138,7 +138,7 @@ def theoretical_exponent(smoothness) -> float:
 
 
 def recommended_t_max(smoothness: Smoothness, n_max: int = 2 ** 14) -> float:
-    """Truncation level (a_dagger / (2 a_dagger + 1)) log2(n_max) + 3 of THEORY.md section 4.
+    """Truncation level (a_dagger / (2 a_dagger + 1)) log2(n_max) + 3 of docs/theory.md section 4.
 
     The truncated tail then lies far below every risk measured up to ``n_max`` samples.
     """

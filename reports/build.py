@@ -8,7 +8,7 @@ from pathlib import Path
 
 from matplotlib.backends.backend_pdf import PdfPages
 
-from analysis.capability import is_capability
+from nprates.analysis.capability import is_capability
 
 from .capability_data import CapabilityData
 from .data import ReportData, load_input
@@ -26,10 +26,10 @@ class Report:
     """What ``build_report`` wrote: the file, its page titles and the analysis behind it.
 
     For a rate study ``data`` is a ``ReportData``: the fits
-    (``data.fits[(target, estimator)].fit`` is an ``analysis.RateFit``), comparisons
-    (``data.pairs[target]``) and ``data.fit_table`` (``analysis.fit_all``'s table). For
+    (``data.fits[(target, estimator)].fit`` is an ``nprates.analysis.RateFit``), comparisons
+    (``data.pairs[target]``) and ``data.fit_table`` (``nprates.analysis.fit_all``'s table). For
     a capability study it is a ``CapabilityData``: ``data.summary`` is
-    ``analysis.capability.summarize_capability``'s table.
+    ``nprates.analysis.capability.summarize_capability``'s table.
     """
 
     path: Path
@@ -50,7 +50,7 @@ def build_report(results, path, study=None, title=None, *, method="loglog", leve
 
     Parameters
     ----------
-    results : DataFrame in the results schema (``analysis.schema``), or a results
+    results : DataFrame in the results schema (``nprates.analysis.schema``), or a results
         directory (``DIR/study.toml`` and ``DIR/cells/``, as ``nprates run`` writes),
         read with ``loader``.
     path : where to write the PDF (its folder is created).
@@ -61,11 +61,11 @@ def build_report(results, path, study=None, title=None, *, method="loglog", leve
     title : the report's title (default "Convergence rates: STUDY", or "Capability
         study: STUDY").
     method, level, n_boot, seed, polylog_k : how exponents are fitted
-        (``analysis.fit_rate``); the defaults reproduce ``nprates fit``.
-    margin : equivalence margin of the comparisons (``analysis.compare_rates``).
+        (``nprates.analysis.fit_rate``); the defaults reproduce ``nprates fit``.
+    margin : equivalence margin of the comparisons (``nprates.analysis.compare_rates``).
     date : the date printed on the title page (default: today).
     loader : ``loader(directory) -> DataFrame`` to read a directory of another
-        layout (default: ``analysis.read_results_dir``).
+        layout (default: ``nprates.analysis.read_results_dir``).
 
     Pages: title (study, targets, estimators, headline exponents), rate curves
     (log-log risk against n per target), exponents (forest plot against the theory),

@@ -1,8 +1,8 @@
 """Everything a capability report shows, computed once from the results table.
 
 ``CapabilityData.prepare`` summarises accuracy per (task setting, estimator) with
-``analysis.capability.summarize_capability`` (t intervals over replicates); the pages
-only draw and describe it. A capability study (THEORY.md section 7) has no rate to
+``nprates.analysis.capability.summarize_capability`` (t intervals over replicates); the pages
+only draw and describe it. A capability study (docs/theory.md section 7) has no rate to
 fit, so nothing of ``ReportData`` (fits, comparisons) applies.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.capability import summarize_capability
+from nprates.analysis.capability import summarize_capability
 
 from .data import TableViews, estimator_order
 from .style import estimator_styles

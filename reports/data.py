@@ -1,6 +1,6 @@
-"""Everything a report shows, computed once from the results table with ``analysis``.
+"""Everything a report shows, computed once from the results table with ``nprates.analysis``.
 
-``ReportData.prepare`` fits every (target, estimator) with ``analysis.fit_all`` /
+``ReportData.prepare`` fits every (target, estimator) with ``nprates.analysis.fit_all`` /
 ``fit_rate`` (the same settings give the same numbers as ``nprates fit``), checks
 them against the theory with ``check_theory`` and compares every pair of estimators
 on each target with ``compare_rates``. Nothing statistical is computed here: pages
@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import check_theory, compare_rates, fit_all, fit_rate, validate_results
-from analysis.results_dir import STUDY_FILE, read_results_dir
+from nprates.analysis import check_theory, compare_rates, fit_all, fit_rate, validate_results
+from nprates.analysis.results_dir import STUDY_FILE, read_results_dir
 
 from .style import estimator_styles, family, order_estimators
 
@@ -47,7 +47,7 @@ def load_input(results, study=None, loader=None):
     """(table, study dict or None, source text) from a DataFrame or a results directory.
 
     A directory is read by ``loader(path) -> DataFrame``, by default
-    ``analysis.read_results_dir`` (the directories ``nprates run`` writes, with its
+    ``nprates.analysis.read_results_dir`` (the directories ``nprates run`` writes, with its
     errors for a missing, empty or cell-less directory); its ``study.toml`` supplies
     ``study`` when that is not given.
     """

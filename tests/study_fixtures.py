@@ -10,8 +10,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import Ridge
 
-from estimators._data import flatten_windows
-from estimators.errors import TrainingDiverged
+from nprates.estimators.windows import flatten_windows
+from nprates.estimators.errors import TrainingDiverged
 
 
 class SineTarget:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import coverage, fit_rate, simulate_curves
+from nprates.analysis import coverage, fit_rate, simulate_curves
 
 
 def test_simulate_curves_schema_and_options():

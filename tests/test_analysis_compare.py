@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import RateComparison, compare_rates, simulate_curves
+from nprates.analysis import RateComparison, compare_rates, simulate_curves
 
 
 def test_same_exponent_is_comparable():

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import RateFit, fit_all, fit_rate, simulate_curves, validate_results
-from analysis.schema import REQUIRED
+from nprates.analysis import RateFit, fit_all, fit_rate, simulate_curves, validate_results
+from nprates.analysis.schema import REQUIRED
 
 SIZES = [100, 215, 464, 1000, 2154, 4642, 10000]
 

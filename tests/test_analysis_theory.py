@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from analysis import TheoryCheck, check_theory, fit_rate, simulate_curves
+from nprates.analysis import TheoryCheck, check_theory, fit_rate, simulate_curves
 
 
 def fit(exponent, **kw):

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from estimators.attention_layer import (EXPLICIT_MAX_LENGTH, CausalSelfAttention, causal_mask,
+from nprates.estimators.attention_layer import (EXPLICIT_MAX_LENGTH, CausalSelfAttention, causal_mask,
                                         explicit_attention)
 
 

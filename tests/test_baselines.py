@@ -8,11 +8,11 @@ from sklearn.kernel_ridge import KernelRidge
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsRegressor
 
-from estimators._cv import Moments, holdout_split, sequence_folds
-from estimators._data import flatten_windows
-from estimators.kernel_ridge import KernelRidgeBaseline
-from estimators.knn import KNNBaseline
-from estimators.oracle import OracleProjection
+from nprates.estimators._cv import Moments, holdout_split, sequence_folds
+from nprates.estimators.windows import flatten_windows
+from nprates.estimators.kernel_ridge import KernelRidgeBaseline
+from nprates.estimators.knn import KNNBaseline
+from nprates.estimators.oracle import OracleProjection
 
 S2 = np.sqrt(2.0)
 

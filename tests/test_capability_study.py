@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from analysis.schema import COLUMNS
+from nprates.analysis.schema import COLUMNS
 from nprates.cli import main
 from nprates.studies import Study, StudyError, run_study
 from nprates.studies import capability
@@ -55,7 +55,7 @@ class NotAClassifier(BaseEstimator):
         return X
 
 
-TINY_SSM = {"class": "estimators.classifiers.SSMClassifier",
+TINY_SSM = {"class": "nprates.estimators.classifiers.SSMClassifier",
             "params": {"n_layers": 1, "width": 8, "d_state": 4, "fnn_width": 8, "max_steps": 4,
                        "min_steps": 0, "batch_size": 32, "device": "cpu"}}
 
@@ -293,7 +293,7 @@ def test_examples_compare_the_four_architectures_at_equal_width(name, param):
     assert {s.param for s in study.settings.values()} == {param} and len(study.settings) >= 3
     specs = study.estimators
     assert set(specs) == {"ssm1", "ssm2", "selective", "transformer"}
-    assert specs["ssm1"].cls == specs["ssm2"].cls == "estimators.classifiers.SSMClassifier"
+    assert specs["ssm1"].cls == specs["ssm2"].cls == "nprates.estimators.classifiers.SSMClassifier"
     assert (specs["ssm1"].params["n_layers"], specs["ssm2"].params["n_layers"]) == (1, 2)
     assert specs["transformer"].params["n_layers"] == specs["selective"].params["n_layers"] == 2
     for key in ("width", "fnn_width", "fnn_depth", "max_steps"):

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import simulate_curves
+from nprates.analysis import simulate_curves
 from nprates.cli import main
 from nprates.studies.store import CELLS_DIR, write_cell
 

@@ -11,7 +11,7 @@ import pytest
 
 pypdf = pytest.importorskip("pypdf")
 
-from analysis import simulate_curves  # noqa: E402
+from nprates.analysis import simulate_curves  # noqa: E402
 from nprates.cli import main  # noqa: E402
 from nprates.studies.store import write_cell  # noqa: E402
 from study_fixtures import ROOT  # noqa: E402

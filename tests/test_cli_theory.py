@@ -12,7 +12,7 @@ def test_theory_prints_a_dagger_exponent_and_basis_size(capsys):
                  "--window", "4", "--t-max", "9"]) == 0
     out = capsys.readouterr().out
     assert "a_dagger        1" in out and "0.666667" in out
-    assert "2937 in 96 blocks" in out  # THEORY.md's prototype: 8 directions, a = 1..8, T_max = 9
+    assert "2937 in 96 blocks" in out  # docs/theory.md's prototype: 8 directions, a = 1..8, T_max = 9
 
 
 def test_theory_json_lists_important_directions(capsys):

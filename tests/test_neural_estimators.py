@@ -8,9 +8,9 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from estimators.errors import TrainingDiverged
-from estimators.networks import SSMNetwork, TransformerNetwork, WindowMLPNetwork
-from estimators.neural import SSMRegressor, TransformerRegressor, WindowMLP
+from nprates.estimators.errors import TrainingDiverged
+from nprates.estimators.networks import SSMNetwork, TransformerNetwork, WindowMLPNetwork
+from nprates.estimators.neural import SSMRegressor, TransformerRegressor, WindowMLP
 
 T, L, LAG = 10, 6, 3  # 10 tokens, the last 6 scored, a delay of 3 tokens
 SMALL = dict(min_steps=0, batch_size=32, random_state=0, device="cpu")

@@ -5,9 +5,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.tree import DecisionTreeRegressor
 
-from estimators.errors import TrainingDiverged
-from estimators.neural import SSMRegressor, TransformerRegressor, WindowMLP
-from estimators.replicates import fit_replicates, supports_batching
+from nprates.estimators.errors import TrainingDiverged
+from nprates.estimators.neural import SSMRegressor, TransformerRegressor, WindowMLP
+from nprates.estimators.replicates import fit_replicates, supports_batching
 
 T, L = 8, 5
 SMALL = dict(min_steps=0, batch_size=16, device="cpu", random_state=0)

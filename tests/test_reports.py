@@ -1,4 +1,4 @@
-"""``reports.build_report``: the pages, the numbers on them, failed cells, bad input."""
+"""``nprates.reports.build_report``: the pages, the numbers on them, failed cells, bad input."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 
 pypdf = pytest.importorskip("pypdf")
 
-from analysis import fit_all, simulate_curves  # noqa: E402
-from reports import PALETTE, build_report, estimator_styles  # noqa: E402
-from reports.style import order_estimators  # noqa: E402
+from nprates.analysis import fit_all, simulate_curves  # noqa: E402
+from nprates.reports import PALETTE, build_report, estimator_styles  # noqa: E402
+from nprates.reports.style import order_estimators  # noqa: E402
 
 N_BOOT = 200
 DATE = "2025-01-01"
@@ -20,9 +20,9 @@ STUDY = {
     "targets": {"gamma": {"kind": "gamma_smooth", "t_max": 8,
                           "smoothness": {"kind": "mixed", "a0": 1.0, "alpha": 1.0,
                                          "features": 2, "window": 4}}},
-    "estimators": {"oracle": {"class": "estimators.OracleProjection"},
-                   "ssm": {"class": "estimators.SSMRegressor", "params": {"width": 16}},
-                   "transformer": {"class": "estimators.TransformerRegressor"}},
+    "estimators": {"oracle": {"class": "nprates.estimators.OracleProjection"},
+                   "ssm": {"class": "nprates.estimators.SSMRegressor", "params": {"width": 16}},
+                   "transformer": {"class": "nprates.estimators.TransformerRegressor"}},
 }
 
 
@@ -68,7 +68,7 @@ def test_report_has_the_expected_pages(good):
     title = texts[0]
     for fact in ("mixed smoothness", "a_dagger = 1", "0.667", "64, 128, 256, 512, 1024",
                  "3 per size", "cpu", "torch 2.13.0", DATE, "45 fitted models: 45 ok",
-                 "estimators.SSMRegressor"):
+                 "nprates.estimators.SSMRegressor"):
         assert fact in title, fact
 
 
@@ -177,7 +177,7 @@ def test_directory_input(tmp_path):
 
 def test_colours_are_colour_blind_safe_and_consistent():
     order = order_estimators(["knn", "transformer", "oracle", "ssm"],
-                             {"ssm": "estimators.SSMRegressor"})
+                             {"ssm": "nprates.estimators.SSMRegressor"})
     assert order == ["ssm", "transformer", "knn", "oracle"]
     styles = estimator_styles(order)
     assert styles["ssm"]["color"] == PALETTE[0] and styles["transformer"]["color"] == PALETTE[1]

@@ -12,19 +12,19 @@ from scipy import stats
 
 pypdf = pytest.importorskip("pypdf")
 
-from analysis import simulate_curves  # noqa: E402
-from analysis.capability import is_capability, summarize_capability  # noqa: E402
+from nprates.analysis import simulate_curves  # noqa: E402
+from nprates.analysis.capability import is_capability, summarize_capability  # noqa: E402
 from nprates.cli import main  # noqa: E402
 from nprates.studies.spec import dump_toml  # noqa: E402
 from nprates.studies.store import CELLS_DIR, write_cell  # noqa: E402
-from reports import build_report, estimator_styles  # noqa: E402
-from reports.style import order_estimators  # noqa: E402
+from nprates.reports import build_report, estimator_styles  # noqa: E402
+from nprates.reports.style import order_estimators  # noqa: E402
 
 DATE = "2025-01-01"
-CLASSES = {"ssm1": "estimators.classifiers.SSMClassifier",
-           "ssm2": "estimators.classifiers.SSMClassifier",
-           "transformer": "estimators.classifiers.TransformerClassifier",
-           "selective": "estimators.classifiers.SelectiveSSMClassifier"}
+CLASSES = {"ssm1": "nprates.estimators.classifiers.SSMClassifier",
+           "ssm2": "nprates.estimators.classifiers.SSMClassifier",
+           "transformer": "nprates.estimators.classifiers.TransformerClassifier",
+           "selective": "nprates.estimators.classifiers.SelectiveSSMClassifier"}
 STUDY = {
     "name": "simcap", "description": "A simulated capability study for the report tests.",
     "seed": 0, "train_size": 2000, "replicates": 3, "test_size": 1000, "device": "cpu",

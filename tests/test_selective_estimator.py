@@ -5,12 +5,12 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from estimators.layers import stack_replicates
-from estimators.networks import SSMNetwork
-from estimators.replicates import fit_replicates
-from estimators.selective_estimator import SelectiveSSMRegressor
-from estimators.selective_network import SelectiveSSMNetwork
-from estimators.training import TrainingConfig, parameter_groups
+from nprates.estimators.layers import stack_replicates
+from nprates.estimators.networks import SSMNetwork
+from nprates.estimators.replicates import fit_replicates
+from nprates.estimators.selective_estimator import SelectiveSSMRegressor
+from nprates.estimators.selective_network import SelectiveSSMNetwork
+from nprates.estimators.training import TrainingConfig, parameter_groups
 
 T, L, LAG = 10, 6, 3  # 10 tokens, the last 6 scored, a delay of 3 tokens
 SMALL = dict(width=16, fnn_width=32, batch_size=32, device="cpu", random_state=0, min_steps=0)

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from estimators.selective_ssm_layer import SelectiveSSMLayer, selective_scan
+from nprates.estimators.selective_ssm_layer import SelectiveSSMLayer, selective_scan
 
 
 def _layer(d_model=6, d_state=5, seed=0, **kw):

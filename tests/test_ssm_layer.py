@@ -4,11 +4,11 @@ import pytest
 import torch
 from torch import nn
 
-from estimators.layers import (MLP, OutputClip, Replicated, ReplicatedLinear, replicate_state,
+from nprates.estimators.layers import (MLP, OutputClip, Replicated, ReplicatedLinear, replicate_state,
                                stack_replicates)
-from estimators.ssm_layer import (DIRECT_MAX_LENGTH, S4DLayer, fft_convolution,
+from nprates.estimators.ssm_layer import (DIRECT_MAX_LENGTH, S4DLayer, fft_convolution,
                                   toeplitz_convolution)
-from estimators.training import TrainingConfig, parameter_groups
+from nprates.estimators.training import TrainingConfig, parameter_groups
 
 
 def _layer(seed=0, **kw):

@@ -26,7 +26,7 @@ def test_quick_is_the_cpu_demo_and_paper_covers_both_classes():
     assert [t.kind for t in quick.targets.values()] == ["gamma_smooth"]
     piecewise = Study.from_toml(EXAMPLES / "piecewise.toml", check=False)
     assert [t.kind for t in piecewise.targets.values()] == ["piecewise"]
-    assert piecewise.estimators["mlp"].cls == "estimators.WindowMLP"
+    assert piecewise.estimators["mlp"].cls == "nprates.estimators.WindowMLP"
     paper = Study.from_toml(EXAMPLES / "paper.toml", check=False)
     assert {t.kind for t in paper.targets.values()} == {"gamma_smooth", "piecewise"}
     assert paper.replicates > quick.replicates and paper.sizes[-1] > quick.sizes[-1]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.schema import COLUMNS
+from nprates.analysis.schema import COLUMNS
 from nprates.studies import Study, StudyError, StudyIncomplete, load_results, run_study
 from nprates.studies import check
 from nprates.studies.runner import plan_tasks
@@ -181,7 +181,7 @@ def test_gamma_smooth_and_piecewise_targets_with_the_oracle(tmp_path):
         sizes=[8, 32], replicates=1, test_size=32,
         targets={"gamma": {"kind": "gamma_smooth", "t_max": 3.0, "smoothness": smooth},
                  "pw": {"kind": "piecewise", "window": 3, "t_max": 2.5, "smoothness": smooth}},
-        estimators={"ridge": RIDGE, "oracle": {"class": "estimators.OracleProjection"}})
+        estimators={"ridge": RIDGE, "oracle": {"class": "nprates.estimators.OracleProjection"}})
     results = run_study(study, tmp_path / "out", progress=False)
     assert (results.status == "ok").all()
     assert sorted(set(zip(results.target, results.estimator))) == [
@@ -225,7 +225,7 @@ def test_batched_replicates_run_as_one_task(tmp_path, monkeypatch):
 
 
 def test_tiny_ssm_replicates_train_batched_like_separate_fits(tmp_path, monkeypatch):
-    ssm = {"class": "estimators.SSMRegressor",
+    ssm = {"class": "nprates.estimators.SSMRegressor",
            "params": {"width": 4, "n_layers": 1, "d_state": 2, "fnn_width": 8, "batch_size": 8,
                       "max_epochs": 2, "patience": 2}}
     study = tiny(sizes=[16], replicates=2, test_size=16, device="cpu", estimators={"ssm": ssm})

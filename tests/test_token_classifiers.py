@@ -8,12 +8,12 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from estimators.classifiers import (IGNORE_INDEX, SelectiveSSMClassifier, SSMClassifier,
+from nprates.estimators.classifiers import (IGNORE_INDEX, SelectiveSSMClassifier, SSMClassifier,
                                     TransformerClassifier)
-from estimators.neural import SSMRegressor, WindowMLP, _seeds
-from estimators.replicates import fit_replicates
-from estimators.selective_estimator import SelectiveSSMRegressor
-from estimators.token_embedding import ReplicatedEmbedding
+from nprates.estimators.neural import SSMRegressor, WindowMLP, _seeds
+from nprates.estimators.replicates import fit_replicates
+from nprates.estimators.selective_estimator import SelectiveSSMRegressor
+from nprates.estimators.token_embedding import ReplicatedEmbedding
 from nprates.tasks import IGNORE_INDEX as TASKS_IGNORE_INDEX
 from nprates.tasks import InputCopying, token_accuracy
 

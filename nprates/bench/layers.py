@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from estimators.attention_layer import CausalSelfAttention
-from estimators.ssm_layer import S4DLayer
+from nprates.estimators.attention_layer import CausalSelfAttention
+from nprates.estimators.ssm_layer import S4DLayer
 from nprates.bench.timing import median_time
 
 LENGTHS = (64, 256, 1024, 4096)

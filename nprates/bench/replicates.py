@@ -22,8 +22,8 @@ from statistics import median
 import numpy as np
 from sklearn.base import clone
 
-from estimators.neural import SSMRegressor, TransformerRegressor
-from estimators.replicates import fit_replicates
+from nprates.estimators.neural import SSMRegressor, TransformerRegressor
+from nprates.estimators.replicates import fit_replicates
 from nprates.bench.timing import synchronize
 
 R, N = 8, 1024

@@ -28,7 +28,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from estimators._device import resolve_device
+    from nprates.estimators.device import resolve_device
     from nprates.bench import SECTIONS, format_report, run_all
 
     device = resolve_device(args.device)

@@ -22,7 +22,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from analysis import compare_rates, is_capability, read_results_dir
+    from nprates.analysis import compare_rates, is_capability, read_results_dir
 
     from .fit import emit_json
 

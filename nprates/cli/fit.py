@@ -1,7 +1,7 @@
 """``nprates fit RESULTS_DIR``: convergence exponents per (target, estimator).
 
 A capability study has no rate to fit: for one, ``nprates fit`` prints its accuracy
-table instead (``analysis.capability``: accuracy and exact match per task setting and
+table instead (``nprates.analysis.capability``: accuracy and exact match per task setting and
 estimator with a ``--level`` t interval over replicates; ``--json`` writes that table).
 """
 
@@ -47,10 +47,10 @@ def emit_json(obj, dest) -> None:
 
 
 def run(args) -> int:
-    from analysis._format import jsonable
-    from analysis.capability import format_capability_table, is_capability, summarize_capability
-    from analysis.rates import fit_all, format_fit_table
-    from analysis.results_dir import read_results_dir
+    from nprates.analysis._format import jsonable
+    from nprates.analysis.capability import format_capability_table, is_capability, summarize_capability
+    from nprates.analysis.rates import fit_all, format_fit_table
+    from nprates.analysis.results_dir import read_results_dir
 
     table = read_results_dir(args.results_dir)
     if is_capability(table):

@@ -31,14 +31,14 @@ def add_arguments(parser) -> None:
 
 def write_report(results, results_dir, output, **options):
     """Build the report of ``results`` (the table of ``results_dir``); returns the Report."""
-    from reports import build_report
-    from reports.data import read_study
+    from nprates.reports import build_report
+    from nprates.reports.data import read_study
 
     return build_report(results, output, study=read_study(results_dir), **options)
 
 
 def run(args) -> int:
-    from analysis.results_dir import read_results_dir
+    from nprates.analysis.results_dir import read_results_dir
 
     if not (0 < args.level < 1):
         raise ValueError(f"--level must be between 0 and 1, got {args.level}")

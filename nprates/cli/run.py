@@ -73,7 +73,7 @@ def status_counts(results):
     """Cells per (target, estimator) and status."""
     import pandas as pd
 
-    from analysis.schema import STATUSES
+    from nprates.analysis.schema import STATUSES
 
     table = pd.crosstab([results["target"], results["estimator"]], results["status"])
     return table.reindex(columns=list(STATUSES), fill_value=0).reset_index().rename_axis(

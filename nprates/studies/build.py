@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from estimators.replicates import supports_batching
+from nprates.estimators.replicates import supports_batching
 from nprates.studies import seeds
 from nprates.studies.spec import (SMOOTHNESS_CLASS, TARGET_KINDS, Study, StudyError,
                                   accepted_keywords, canonical_json, import_object)
@@ -131,7 +131,7 @@ def target_number(target, attr: str) -> float:
 # -- estimators ----------------------------------------------------------------------------
 
 def estimator_class(study: Study, label: str):
-    """The class of estimator ``label`` (StudyError naming ``estimators.LABEL.class``)."""
+    """The class of estimator ``label`` (StudyError naming ``nprates.estimators.LABEL.class``)."""
     return import_object(study.estimators[label].cls, f"estimators.{label}.class")
 
 

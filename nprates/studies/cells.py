@@ -2,7 +2,7 @@
 
 A task is a group of cells of the same (target, estimator, n) that one worker runs
 together: all missing replicates when the estimator trains replicates in one batched
-computation (``estimators.replicates.fit_replicates``), else one cell. Workers
+computation (``nprates.estimators.replicates.fit_replicates``), else one cell. Workers
 rebuild the target and draw the data from the study's seeds themselves, so a task
 ships only the (small) study spec; they return one row per cell and the parent
 process writes it.
@@ -28,9 +28,9 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from estimators._data import flatten_windows
-from estimators.errors import TrainingDiverged
-from estimators.replicates import fit_replicates
+from nprates.estimators.windows import flatten_windows
+from nprates.estimators.errors import TrainingDiverged
+from nprates.estimators.replicates import fit_replicates
 from nprates.studies import seeds
 from nprates.studies.build import (accepts_sequences, build_target, make_estimator,
                                    target_number, test_set, train_set, with_random_state)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import is_classifier
 
-from estimators.replicates import supports_batching
+from nprates.estimators.replicates import supports_batching
 from nprates.studies.build import (accepts_sequences, batches_replicates, build_target, call,
                                    check_keywords, estimator_class, make_estimator, needs_basis)
 from nprates.studies.capability import TASK_SET_PARAMS, build_task, make_classifier
@@ -117,7 +117,7 @@ def _check_classifier(study: Study, label: str, device: str):
             raise StudyError(f"{name}.class", f"{spec.cls!r} is not a classifier; a capability "
                              f"study needs token classifiers (fit(tokens (n, T), targets "
                              f"(n, T)), predict -> (n, T)), e.g. "
-                             f"estimators.classifiers.SSMClassifier")
+                             f"nprates.estimators.classifiers.SSMClassifier")
         _validate_params(est, name)
     return est
 

@@ -11,7 +11,7 @@ names, types and values. ``Study.check()`` goes further and imports every class 
 factory, constructs every target and estimator and draws a tiny sample, so that a
 study that would fail does so before any work starts. Every problem raises a
 ``StudyError`` (a ValueError) whose message names the file and the field as a
-dotted path, e.g. ``quick.toml: estimators.ssm.class: cannot import 'estimators.Nope'``.
+dotted path, e.g. ``quick.toml: estimators.ssm.class: cannot import 'nprates.estimators.Nope'``.
 
 TOML layout::
 
@@ -37,10 +37,10 @@ TOML layout::
     params = {scale = 2.0}
 
     [estimators.ssm]                # one or more estimators: label -> spec
-    class = "estimators.SSMRegressor"         # "module.Class" or "module:Class"
+    class = "nprates.estimators.SSMRegressor"         # "module.Class" or "module:Class"
     params = {width = 32, n_layers = 2}
 
-Capability study layout (THEORY.md section 7; ``noise``, ``length``, ``sizes`` and
+Capability study layout (docs/theory.md section 7; ``noise``, ``length``, ``sizes`` and
 ``[targets.*]`` are rate-study fields and are refused here)::
 
     name = "copying"
@@ -61,7 +61,7 @@ Capability study layout (THEORY.md section 7; ``noise``, ``length``, ``sizes`` a
     n_pairs = [2, 4, 8]             # recall sweeps n_pairs or vocab_size
 
     [estimators.ssm1]               # token classifiers: fit(tokens (n, T), targets (n, T))
-    class = "estimators.classifiers.SSMClassifier"
+    class = "nprates.estimators.classifiers.SSMClassifier"
     params = {n_layers = 1, width = 32}   # n_tokens and n_classes come from each setting
 
 Each swept value is a *task setting*, labelled ``TASK/PARAM=VALUE`` (e.g.
@@ -326,7 +326,7 @@ class EstimatorSpec:
                         hint=" (constructor arguments go in the params table)")
         if "class" not in table:
             raise StudyError(f"{name}.class", "required field missing (an import path "
-                             "such as 'estimators.SSMRegressor')")
+                             "such as 'nprates.estimators.SSMRegressor')")
         path = table["class"]
         if isinstance(path, type):
             path = class_path(path)
@@ -521,7 +521,7 @@ class Study:
         Free text.
 
     After construction ``sizes`` is a sorted tuple of ints (``(train_size,)`` for a
-    capability study), ``targets``, ``tasks`` and ``estimators`` map labels to
+    capability study), ``targets``, ``tasks`` and ``nprates.estimators`` map labels to
     ``TargetSpec``, ``TaskSpec`` and ``EstimatorSpec`` (the group a study does not have
     is empty), and ``settings`` maps setting labels to ``Setting`` (capability studies).
     """

@@ -16,7 +16,7 @@ it, so a truncated or damaged file is detected: ``load_results`` skips it with a
 warning and the next run recomputes that cell.
 
 This module writes; reading (and the checksum both sides share) is
-``analysis.results_dir``, so that results can be read where only ``analysis`` is.
+``nprates.analysis.results_dir``, so that results can be read where only ``nprates.analysis`` is.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.results_dir import (CELLS_DIR, STUDY_FILE, check_results_dir, read_cells,
+from nprates.analysis.results_dir import (CELLS_DIR, STUDY_FILE, check_results_dir, read_cells,
                                   read_cells_table, row_digest)
 from nprates.studies.spec import Study, StudyError
 
@@ -181,7 +181,7 @@ def load_results(path) -> pd.DataFrame:
     study directory with no finished cell yet gives an empty table with the schema's
     columns. Raises FileNotFoundError if ``path`` is not a study directory (missing,
     a file, empty, or holding neither ``study.toml`` nor ``cells/``).
-    ``analysis.read_results_dir`` reads the same table but refuses an empty one.
+    ``nprates.analysis.read_results_dir`` reads the same table but refuses an empty one.
     """
     try:
         directory = check_results_dir(path)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from estimators._data import check_sequences
+from nprates.estimators.windows import check_sequences
 from nprates.smoothness import Smoothness
 
 

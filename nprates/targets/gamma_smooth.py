@@ -1,10 +1,10 @@
-"""Targets from the gamma-smooth class: direction-dependent smoothness (THEORY.md 3-4)."""
+"""Targets from the gamma-smooth class: direction-dependent smoothness (docs/theory.md section 3-4)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from estimators._data import scored_windows
+from nprates.estimators.windows import scored_windows
 from nprates.smoothness import Smoothness, recommended_t_max
 from nprates.targets.base import SequenceTarget, check_count, check_level
 from nprates.targets.trig_series import boundary_series

@@ -1,4 +1,4 @@
-"""Targets from the piecewise gamma-smooth class: input-dependent smoothness (THEORY.md 5).
+"""Targets from the piecewise gamma-smooth class: input-dependent smoothness (docs/theory.md section 5).
 
 Each token is split into an importance part and a content part:
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estimators._data import scored_windows
+from nprates.estimators.windows import scored_windows
 from nprates.smoothness import Smoothness
 from nprates.targets.base import SequenceTarget, check_count
 from nprates.targets.gamma_smooth import apply_bound, checked_truncation

@@ -1,4 +1,4 @@
-"""Truncated trigonometric tensor series on windows of tokens (THEORY.md sections 2-4).
+"""Truncated trigonometric tensor series on windows of tokens (docs/theory.md sections 2-4).
 
 A series is f(W) = sum_b coef_b prod_c psi_{l_bc}(W_c) over directions c = (feature i,
 lag j) of a window ``W`` of shape (m, V, d), where ``W[:, j, i]`` is feature i of the
@@ -204,7 +204,7 @@ class TrigSeries:
 
 def boundary_series(a: np.ndarray, kind: str, t_max: float, norm: float, rng: np.random.Generator,
                     max_basis: int) -> tuple[TrigSeries, np.ndarray, np.ndarray, np.ndarray]:
-    """A random-sign "boundary" series of class norm ``norm`` (THEORY.md section 4).
+    """A random-sign "boundary" series of class norm ``norm`` (docs/theory.md section 4).
 
     In block s each coefficient is rho_s * eps / sqrt(2^|s|_1), eps = +-1, with
     rho_s = 2^-gamma(s) w_s and w_s proportional to prod_c 1/(1 + s_c), normalised so

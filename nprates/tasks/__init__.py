@@ -1,4 +1,4 @@
-"""Token-selection tasks (THEORY.md section 7): samplers, hand-written oracles, metrics.
+"""Token-selection tasks (docs/theory.md section 7): samplers, hand-written oracles, metrics.
 
     >>> from nprates.tasks import InputCopying, token_accuracy, exact_match
     >>> task = InputCopying(vocab_size=16, length=8)

@@ -1,7 +1,7 @@
 """What the token-selection tasks share: the batch layout, the ignore value, validation.
 
 A task draws batches of token sequences with the positions a model is scored on
-(THEORY.md section 7). Shapes, for a batch of n sequences of ``T = task.seq_len`` tokens:
+(docs/theory.md section 7). Shapes, for a batch of n sequences of ``T = task.seq_len`` tokens:
 
 - ``tokens``  (n, T) int64, ids in ``[0, task.n_tokens)``; content tokens are
   ``0 .. vocab_size - 1``, special tokens (separator, blank) come after them.

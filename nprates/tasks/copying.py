@@ -1,4 +1,4 @@
-"""Input copying (THEORY.md section 7): reproduce L tokens after a separator.
+"""Input copying (docs/theory.md section 7): reproduce L tokens after a separator.
 
 Layout of one sequence, T = 2L + 1 tokens (V = vocab_size)::
 

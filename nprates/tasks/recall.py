@@ -1,4 +1,4 @@
-"""Associative recall (THEORY.md section 7): look up the value bound to a queried key.
+"""Associative recall (docs/theory.md section 7): look up the value bound to a queried key.
 
 Layout of one sequence, T = 2N + 1 tokens (N = n_pairs)::
 

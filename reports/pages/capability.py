@@ -1,7 +1,7 @@
 """The pages of a capability report: the study with parameter counts, then one page per
 task with accuracy against the swept parameter (the analogue of the papers' Figure C.1).
 
-Every number comes from ``CapabilityData`` (``analysis.capability``); an estimator has
+Every number comes from ``CapabilityData`` (``nprates.analysis.capability``); an estimator has
 the same colour and marker on every page.
 """
 
@@ -53,7 +53,7 @@ def title_page(data, title=None, date=""):
     y = heading(fig, LEFT, 0.85, "Study")
     items = [
         ("Study", data.name),
-        ("Kind", "capability: token-selection tasks (THEORY.md section 7), accuracy against "
+        ("Kind", "capability: token-selection tasks (docs/theory.md section 7), accuracy against "
                  "task difficulty at one training size; no convergence rate"),
         ("Training size", f"{', '.join(str(n) for n in data.train_sizes())} sequences per "
                           f"cell"),

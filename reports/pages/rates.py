@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from analysis._core import t_interval
+from nprates.analysis import t_interval
 
 from .. import style
 from ._common import HEADER_BOTTOM, LEFT, RIGHT, caption, new_page

@@ -1,6 +1,7 @@
 """Input validation and the alignment of outputs with sequence positions.
 
-Shapes used throughout `estimators`:
+Public helpers (the samplers of ``nprates.targets`` use them too). Shapes used throughout
+``nprates.estimators``:
 
 - ``X``: (n, T, d) float, n sequences of T tokens with d features.
 - ``y``: (n, L) with 1 <= L <= T, the outputs at the *last* L positions of each
