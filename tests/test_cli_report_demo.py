@@ -136,8 +136,8 @@ def test_demo_options(tmp_path, capsys):
 
 
 def test_builtin_quick_study_is_the_example():
-    from nprates.cli.demo import quick_study_text
     from nprates.studies import Study
+    from nprates.studies.examples import quick_study_text
 
     example = ROOT / "examples" / "quick.toml"
     try:

@@ -15,7 +15,7 @@ pypdf = pytest.importorskip("pypdf")
 from nprates.analysis import simulate_curves  # noqa: E402
 from nprates.analysis.capability import is_capability, summarize_capability  # noqa: E402
 from nprates.cli import main  # noqa: E402
-from nprates.studies.spec import dump_toml  # noqa: E402
+from nprates.studies.serialise import dump_toml  # noqa: E402
 from nprates.studies.store import CELLS_DIR, write_cell  # noqa: E402
 from nprates.reports import build_report, estimator_styles  # noqa: E402
 from nprates.reports.style import order_estimators  # noqa: E402

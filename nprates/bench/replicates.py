@@ -43,8 +43,8 @@ def _wide_data(seed: int):
 
 def _quick_setting():
     """(description, data of the R replicates, {kind: (class, params)}) of the quick study."""
-    from nprates.cli.demo import quick_study_text
     from nprates.studies.build import estimator_class, train_set
+    from nprates.studies.examples import quick_study_text
     from nprates.studies.spec import Study
 
     study = Study.from_toml_text(*quick_study_text())

@@ -6,14 +6,14 @@ import json
 import sys
 from pathlib import Path
 
-from nprates.cli.run import _device
+from nprates.cli.options import device_name
 
 HELP = ("measure batched vs sequential training, SSM vs attention scaling in L, target "
         "throughput and the quick study end to end")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--device", type=_device, default="auto", metavar="auto|cpu|cuda",
+    parser.add_argument("--device", type=device_name, default="auto", metavar="auto|cpu|cuda",
                         help="where to measure (default: auto, the GPU if there is one)")
     parser.add_argument("--quick", action="store_true",
                         help="shorter runs of each section; skips the end-to-end study unless "

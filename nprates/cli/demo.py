@@ -13,22 +13,20 @@ import sys
 import time
 from pathlib import Path
 
-from .run import _device, _workers
+from .options import device_name, worker_count
 
 HELP = ("run the built-in quick study, print its convergence exponents and write a PDF "
         "report (a few minutes on a laptop CPU)")
-
-QUICK = "quick.toml"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--out", metavar="DIR", default="nprates-demo",
                         help="results directory (default: ./nprates-demo); running the demo "
                              "again reuses the cells finished there")
-    parser.add_argument("--device", type=_device, metavar="auto|cpu|cuda", default=None,
+    parser.add_argument("--device", type=device_name, metavar="auto|cpu|cuda", default=None,
                         help="where to train (default: the study's 'auto': the GPU if there "
                              "is one)")
-    parser.add_argument("--workers", type=_workers, metavar="N", default=None,
+    parser.add_argument("--workers", type=worker_count, metavar="N", default=None,
                         help="run cells in N worker processes of one torch thread each "
                              "(default: one per CPU core when training on the CPU, one "
                              "process on a GPU)")
@@ -37,23 +35,6 @@ def add_arguments(parser) -> None:
                              "printed)")
     # a stand-in study file, for tests
     parser.add_argument("--study", default=None, help=argparse.SUPPRESS)
-
-
-def quick_study_text(override=None) -> tuple[str, str]:
-    """(TOML text, source name) of the built-in quick study (or of ``override``)."""
-    if override is not None:
-        path = Path(override)
-        if not path.is_file():
-            raise FileNotFoundError(f"{override}: no such study file")
-        return path.read_text(encoding="utf-8"), str(path)
-    from importlib.resources import files
-
-    resource = files("nprates") / "examples" / QUICK
-    if not resource.is_file():
-        raise FileNotFoundError(f"the built-in quick study is missing from this installation "
-                                f"({resource}); reinstall nprates ('pip install -e .' from a "
-                                f"checkout that has examples/{QUICK})")
-    return resource.read_text(encoding="utf-8"), f"nprates/examples/{QUICK}"
 
 
 def default_workers(device: str) -> int | None:
@@ -79,6 +60,7 @@ def _say(text: str, quiet: bool) -> None:
 def run(args) -> int:
     from nprates.analysis.rates import fit_all, format_fit_table
     from nprates.studies import Study, StudyIncomplete, run_study
+    from nprates.studies.examples import quick_study_text
 
     from .report import write_report
 

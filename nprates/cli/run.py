@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
+from .options import device_name, worker_count
+
 HELP = ("run a study: fit every estimator at every sample size and replicate into a "
         "results directory (resumable)")
-
-_DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
-
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
-    return value
-
-
-def _device(text: str) -> str:
-    if not _DEVICE_RE.match(text):
-        raise argparse.ArgumentTypeError(f"must be auto, cpu, cuda or cuda:K, got {text!r}")
-    return text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,12 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--executor", choices=("serial", "process", "dask"),
                         help="where cells run (default: dask with --scheduler, process "
                         "with --workers, else serial)")
-    parser.add_argument("--workers", type=_workers, metavar="N",
+    parser.add_argument("--workers", type=worker_count, metavar="N",
                         help="process-pool or Dask LocalCluster workers (default: CPU cores)")
     parser.add_argument("--scheduler", metavar="ADDR",
                         help="address of a running Dask scheduler (default: start a "
                         "LocalCluster)")
-    parser.add_argument("--device", type=_device, metavar="auto|cpu|cuda",
+    parser.add_argument("--device", type=device_name, metavar="auto|cpu|cuda",
                         help="override the study's device")
     parser.add_argument("--force", action="store_true",
                         help="replace a different study already in DIR (cells the two "

@@ -10,7 +10,9 @@ only need the spec and the cells, start quickly.
 
 from importlib import import_module
 
-from nprates.studies.spec import EstimatorSpec, Study, StudyError, TargetSpec
+from nprates.studies.errors import StudyError
+from nprates.studies.spec import Study
+from nprates.studies.tables import EstimatorSpec, TargetSpec
 
 _LAZY = {"run_study": "nprates.studies.runner", "StudyIncomplete": "nprates.studies.runner",
          "load_results": "nprates.studies.store"}

@@ -9,13 +9,19 @@ so a worker builds each once however many tasks it runs.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from nprates.estimators.replicates import supports_batching
 from nprates.studies import seeds
-from nprates.studies.spec import (SMOOTHNESS_CLASS, TARGET_KINDS, Study, StudyError,
-                                  accepted_keywords, canonical_json, import_object)
+from nprates.studies.errors import StudyError
+from nprates.studies.imports import accepted_keywords, import_object
+from nprates.studies.serialise import canonical_json
+from nprates.studies.tables import SMOOTHNESS_CLASS, TARGET_KINDS
+
+if TYPE_CHECKING:
+    from nprates.studies.spec import Study
 
 _SEED_KEYWORDS = ("seed", "random_state")
 _CACHE_SIZE = 8

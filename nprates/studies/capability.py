@@ -9,10 +9,15 @@ cached per process.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nprates.studies import seeds
 from nprates.studies.build import estimator_class, params_of
-from nprates.studies.spec import Study, canonical_json
+from nprates.studies.serialise import canonical_json
 from nprates.tasks import TokenBatch
+
+if TYPE_CHECKING:
+    from nprates.studies.spec import Study
 
 #: Classifier hyperparameters a capability study sets from each task setting.
 TASK_SET_PARAMS = ("n_tokens", "n_classes")

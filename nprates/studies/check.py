@@ -1,6 +1,12 @@
-"""``check_study``: import, construct and smoke-test a study before any work starts."""
+"""``check_study``: import, construct and smoke-test a study before any work starts.
+
+``Study.check`` calls it; it returns a ``CheckedStudy``, the cells the runner runs.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -9,7 +15,22 @@ from nprates.estimators.replicates import supports_batching
 from nprates.studies.build import (accepts_sequences, batches_replicates, build_target, call,
                                    check_keywords, estimator_class, make_estimator, needs_basis)
 from nprates.studies.capability import TASK_SET_PARAMS, build_task, make_classifier
-from nprates.studies.spec import DEVICE_RE, CheckedStudy, Study, StudyError
+from nprates.studies.errors import StudyError
+from nprates.studies.fields import DEVICE_RE
+
+if TYPE_CHECKING:
+    from nprates.studies.spec import Study
+
+
+@dataclass(frozen=True)
+class CheckedStudy:
+    """What ``Study.check`` found: the cells to run and notes about skipped ones."""
+
+    study: Study
+    device: str
+    cells: tuple  # (target or task setting, estimator, n, replicate), in run order
+    skipped: tuple  # (target, estimator, reason)
+    batched: frozenset  # estimator labels trained with replicates batched together
 
 
 def _check_device(device: str) -> None:

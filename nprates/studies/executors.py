@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from nprates.studies.cells import Task, run_task
-from nprates.studies.spec import StudyError
+from nprates.studies.errors import StudyError
 
 EXECUTORS = ("serial", "process", "dask")
 

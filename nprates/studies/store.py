@@ -31,7 +31,8 @@ import pandas as pd
 
 from nprates.analysis.results_dir import (CELLS_DIR, STUDY_FILE, check_results_dir, read_cells,
                                   read_cells_table, row_digest)
-from nprates.studies.spec import Study, StudyError
+from nprates.studies.errors import StudyError
+from nprates.studies.spec import Study
 
 FORMAT = 1
 _TMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.tmp$")

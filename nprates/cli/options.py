@@ -1,0 +1,30 @@
+"""Argument types shared by the subcommands: ``--device`` and ``--workers``.
+
+Each takes the option's text and returns its value, or raises
+``argparse.ArgumentTypeError`` (exit status 2 and one line, through the parser).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+_DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+
+
+def worker_count(text: str) -> int:
+    """``--workers N``: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
+    return value
+
+
+def device_name(text: str) -> str:
+    """``--device``: ``auto``, ``cpu``, ``cuda`` or ``cuda:K``."""
+    if not _DEVICE_RE.match(text):
+        raise argparse.ArgumentTypeError(f"must be auto, cpu, cuda or cuda:K, got {text!r}")
+    return text
