@@ -43,6 +43,9 @@ def run(args) -> int:
     if not (0 < args.level < 1):
         raise ValueError(f"--level must be between 0 and 1, got {args.level}")
     output = Path(args.output) if args.output else Path(args.results_dir) / "report.pdf"
+    if args.output and not output.parent.is_dir():
+        raise ValueError(f"--output: folder {str(output.parent)!r} does not exist (create it "
+                         f"first)")
     table = read_results_dir(args.results_dir)
     report = write_report(table, args.results_dir, output, title=args.title,
                           method=args.method, level=args.level, polylog_k=args.polylog_k,
