@@ -185,7 +185,7 @@ def test_gamma_smooth_and_piecewise_targets_with_the_oracle(tmp_path):
     results = run_study(study, tmp_path / "out", progress=False)
     assert (results.status == "ok").all()
     assert sorted(set(zip(results.target, results.estimator))) == [
-        ("gamma", "oracle"), ("gamma", "ridge"), ("pw", "ridge")]  # pw has no basis
+        ("gamma", "oracle"), ("gamma", "ridge"), ("pw", "oracle"), ("pw", "ridge")]
     assert np.allclose(results.theory_exponent, 2 / 3) and np.allclose(results.a_dagger, 1.0)
     oracle = results[results.estimator == "oracle"]
     assert (oracle.n_params > 0).all() and np.isfinite(oracle.val_loss).all()
