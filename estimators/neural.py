@@ -37,7 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._baseline import resolve_window
-from .windows import check_outputs, check_sequences
+from .windows import SequenceInput, check_outputs, check_sequences
 from .device import resolve_device
 from .architectures import SSMArchitecture, TransformerArchitecture
 from .errors import TrainingDiverged
@@ -74,7 +74,7 @@ def _check_real(name: str, value, low: float, low_ok: bool, high: float = math.i
                          f"{' or None' if none_ok else ''}, got {value!r}")
 
 
-class NeuralSequenceEstimator(BaseEstimator):
+class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
     """Base of the torch sequence estimators: checks, seeds, batched fitting, prediction.
 
     Subclasses define ``__init__`` listing every hyperparameter (scikit-learn reads them
@@ -104,7 +104,6 @@ class NeuralSequenceEstimator(BaseEstimator):
     ``device``, ``random_state`` (and ``ssm_lr`` where the network has SSM layers).
     """
 
-    accepts_sequences = True  # takes (n, T, d) and (n, L) natively (the study runner reads it)
     _val_metric = None        # the validation metric hook (class docstring); None: none
     _val_metric_name = None
 
@@ -126,6 +125,8 @@ class NeuralSequenceEstimator(BaseEstimator):
     def _fit_batch(self, estimators, Xs, ys) -> list:
         start = time.perf_counter()
         self._check_params()
+        lrs = self._lr_candidates()
+        G = len(lrs)
         device = resolve_device(self.device)
         if not len(estimators) == len(Xs) == len(ys):
             raise ValueError(f"got {len(Xs)} X arrays and {len(ys)} y arrays for "
@@ -153,26 +154,41 @@ class NeuralSequenceEstimator(BaseEstimator):
                 nets.append(est._make_network(1))
             shuffle_seeds.append(shuffle_seed)
 
-        network = stack_replicates(nets).to(device)
-        X_tr, Y_tr, X_va, Y_va = (torch.as_tensor(np.stack(p)).to(device) for p in zip(*parts))
+        # candidate g of replicate r is network replicate r * G + g: same data, same
+        # initial weights, same mini-batch order, its own learning rate
+        network = stack_replicates([net for net in nets for _ in range(G)]).to(device)
+        X_tr, Y_tr, X_va, Y_va = (torch.as_tensor(np.stack(p)).to(device)
+                                  .repeat_interleave(G, dim=0) for p in zip(*parts))
         if n_val == 0:
             X_va = Y_va = None
+        grid_start = time.perf_counter()
         outcomes = train_replicates(network, self._loss, X_tr, Y_tr, X_va, Y_va,
-                                    shuffle_seeds, self._training_config(),
-                                    metric_fn=self._val_metric)
+                                    [s for s in shuffle_seeds for _ in range(G)],
+                                    self._training_config(), metric_fn=self._val_metric,
+                                    lrs=[lr for _ in estimators for lr in lrs])
+        selection = (time.perf_counter() - grid_start) / len(estimators) if G > 1 else 0.0
         state = replicate_state(network)
         seconds = (time.perf_counter() - start) / len(estimators)
-        return [est._finish(net, {k: v[r:r + 1].clone() for k, v in state.items()}, outcome,
-                            seconds, device)
-                for r, (est, net, outcome) in enumerate(zip(estimators, nets, outcomes))]
+        results = []
+        for r, (est, net) in enumerate(zip(estimators, nets)):
+            candidates = outcomes[r * G:(r + 1) * G]
+            scores = {lr: (o.val_loss * est._loss_units() if o.diverged_epoch is None
+                           else math.inf) for lr, o in zip(lrs, candidates)}
+            g = min(range(G), key=lambda k: (candidates[k].diverged_epoch is not None,
+                                             scores[lrs[k]]))  # ties: the earlier candidate
+            k = r * G + g
+            results.append(est._finish(net, {name: v[k:k + 1].clone() for name, v in state.items()},
+                                       candidates[g], seconds, device, lrs[g], scores, selection))
+        return results
 
-    def _finish(self, network, state, outcome, seconds, device):
-        """Set the fitted attributes from one replicate's outcome; self or the exception."""
+    def _finish(self, network, state, outcome, seconds, device, lr, lr_scores, selection):
+        """Set the fitted attributes from one replicate's outcome (trained at ``lr``, the
+        grid's scores ``lr_scores``); self or the exception."""
         if outcome.diverged_epoch is not None:
             return TrainingDiverged(
                 f"{type(self).__name__} diverged: the loss became NaN or inf at epoch "
-                f"{outcome.diverged_epoch} (random_state={self.random_state!r}); try a lower "
-                f"lr or rescale the inputs", epoch=outcome.diverged_epoch,
+                f"{outcome.diverged_epoch} (random_state={self.random_state!r}, lr={lr!r}); "
+                f"try a lower lr or rescale the inputs", epoch=outcome.diverged_epoch,
                 random_state=self.random_state)
         network = network.to(device)
         set_replicate_state(network, state)
@@ -186,6 +202,8 @@ class NeuralSequenceEstimator(BaseEstimator):
         self.val_loss_ = outcome.val_loss * units
         self.n_epochs_, self.best_epoch_ = outcome.n_epochs, outcome.best_epoch
         self.n_steps_ = outcome.n_steps
+        self.stopped_by_ = outcome.stopped_by
+        self.lr_, self.lr_scores_, self.selection_seconds_ = lr, lr_scores, selection
         self.n_params_ = sum(p.numel() for p in network.parameters())
         self.fit_seconds_ = seconds
         self.device_ = str(device)
@@ -207,29 +225,53 @@ class NeuralSequenceEstimator(BaseEstimator):
             return 0
         n_val = int(round(self.val_fraction * n))
         if n_val < 1 or n_val >= n:
-            raise ValueError(f"n={n} sequences are too few for val_fraction="
+            raise ValueError(f"n_samples={n} sequences are too few for val_fraction="
                              f"{self.val_fraction}: the training and the validation split "
                              f"each need at least one sequence")
         return n_val
 
+    def _lr_candidates(self) -> list[float]:
+        """The learning rates to train: [lr] for a number, the grid's values for a sequence
+        (distinct positive numbers; chosen by validation loss, so val_fraction > 0)."""
+        if isinstance(self.lr, numbers.Real) and not isinstance(self.lr, bool):
+            _check_real("lr", self.lr, 0.0, low_ok=False)
+            return [float(self.lr)]
+        try:
+            grid = list(self.lr)
+        except TypeError:
+            raise ValueError(f"lr must be a positive number or a sequence of them, "
+                             f"got {self.lr!r}") from None
+        if not grid:
+            raise ValueError("lr is an empty sequence: give a learning rate or a grid of them")
+        for value in grid:
+            _check_real("lr", value, 0.0, low_ok=False)
+        grid = [float(v) for v in grid]
+        if len(set(grid)) < len(grid):
+            raise ValueError(f"lr lists a learning rate twice: {self.lr!r}")
+        if len(grid) > 1 and self.val_fraction == 0:
+            raise ValueError(f"lr={self.lr!r} is a grid, chosen by validation loss: it needs "
+                             f"val_fraction > 0")
+        return grid
+
     def _check_params(self) -> None:
-        _check_real("lr", self.lr, 0.0, low_ok=False)
         _check_real("weight_decay", self.weight_decay, 0.0, low_ok=True)
         _check_real("val_fraction", self.val_fraction, 0.0, low_ok=True, high=1.0)
         for name in ("batch_size", "max_epochs", "patience"):
             _check_int(name, getattr(self, name))
         _check_int("max_steps", self.max_steps, none_ok=True)
         _check_int("min_steps", self.min_steps, low=0)
+        _check_int("patience_steps", self.patience_steps, low=0)
+        self._lr_candidates()
         if hasattr(self, "ssm_lr"):
             _check_real("ssm_lr", self.ssm_lr, 0.0, low_ok=False, none_ok=True)
         if hasattr(self, "bound"):
             _check_real("bound", self.bound, 0.0, low_ok=False, none_ok=True)
 
     def _training_config(self) -> TrainingConfig:
-        return TrainingConfig(lr=self.lr, weight_decay=self.weight_decay,
+        return TrainingConfig(lr=self._lr_candidates()[0], weight_decay=self.weight_decay,
                               batch_size=self.batch_size, max_epochs=self.max_epochs,
-                              patience=self.patience, max_steps=self.max_steps,
-                              min_steps=self.min_steps,
+                              patience=self.patience, patience_steps=self.patience_steps,
+                              max_steps=self.max_steps, min_steps=self.min_steps,
                               ssm_lr=getattr(self, "ssm_lr", None))
 
     # -- prediction -----------------------------------------------------------------------
@@ -266,8 +308,9 @@ class NeuralRegressor(RegressorMixin, NeuralSequenceEstimator):
         if reset:
             self.n_features_in_ = X.shape[2]
         elif X.shape[2] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[2]} features per token, but the estimator was "
-                             f"fitted with {self.n_features_in_}")
+            raise ValueError(f"X has {X.shape[2]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input (features "
+                             f"per token, X's last axis)")
         return X
 
     def _check_targets(self, X, y):
@@ -343,11 +386,11 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
     random_state : int, RandomState or None
     """
 
-    def __init__(self, width=32, n_layers=2, d_state=16, window=None, fnn_width=64,
-                 fnn_depth=1, residual=True, norm=True, dt_min=1e-2, dt_max=1.0, bound=None,
-                 lr=3e-3, ssm_lr=1e-3, weight_decay=0.01, batch_size=64, max_epochs=200,
-                 max_steps=None, min_steps=200, patience=20, val_fraction=0.2, device="auto",
-                 random_state=None):
+    def __init__(self, width=32, n_layers=2, *, d_state=16, window=None, fnn_width=64,
+                 fnn_depth=1, residual=True, norm=True, dt_min=1e-2, dt_max=1.0,
+                 bound=None, lr=3e-3, ssm_lr=1e-3, weight_decay=0.01, batch_size=64,
+                 max_epochs=1000, max_steps=None, min_steps=0, patience=20,
+                 patience_steps=200, val_fraction=0.2, device="auto", random_state=None):
         self.width = width
         self.n_layers = n_layers
         self.d_state = d_state
@@ -367,6 +410,7 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
         self.max_steps = max_steps
         self.min_steps = min_steps
         self.patience = patience
+        self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
@@ -390,10 +434,11 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
         As for ``SSMRegressor``.
     """
 
-    def __init__(self, width=32, n_layers=2, n_heads=4, window=None, fnn_width=64,
-                 fnn_depth=1, positional="sinusoidal", bound=None, lr=3e-3, weight_decay=0.01,
-                 batch_size=64, max_epochs=200, max_steps=None, min_steps=200, patience=20,
-                 val_fraction=0.2, device="auto", random_state=None):
+    def __init__(self, width=32, n_layers=2, *, n_heads=4, window=None, fnn_width=64,
+                 fnn_depth=1, positional="sinusoidal", bound=None, lr=3e-3,
+                 weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
+                 min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
+                 device="auto", random_state=None):
         self.width = width
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -409,6 +454,7 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
         self.max_steps = max_steps
         self.min_steps = min_steps
         self.patience = patience
+        self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
@@ -439,9 +485,10 @@ class WindowMLP(NeuralRegressor):
         As for ``SSMRegressor``.
     """
 
-    def __init__(self, window=None, width=64, depth=2, bound=None, lr=3e-3, weight_decay=0.01,
-                 batch_size=64, max_epochs=200, max_steps=None, min_steps=200, patience=20,
-                 val_fraction=0.2, device="auto", random_state=None):
+    def __init__(self, window=None, width=64, *, depth=2, bound=None, lr=3e-3,
+                 weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
+                 min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
+                 device="auto", random_state=None):
         self.window = window
         self.width = width
         self.depth = depth
@@ -453,6 +500,7 @@ class WindowMLP(NeuralRegressor):
         self.max_steps = max_steps
         self.min_steps = min_steps
         self.patience = patience
+        self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state

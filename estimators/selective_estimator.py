@@ -40,11 +40,11 @@ class SelectiveSSMRegressor(SelectiveSSMArchitecture, NeuralRegressor):
         As for ``SSMRegressor``.
     """
 
-    def __init__(self, width=32, n_layers=2, d_state=16, dt_rank="auto", fnn_width=64,
-                 fnn_depth=1, residual=True, norm=True, dt_min=1e-2, dt_max=1.0, scan="chunked",
-                 chunk_size=16, bound=None, lr=3e-3, weight_decay=0.01, batch_size=64,
-                 max_epochs=200, max_steps=None, min_steps=200, patience=20, val_fraction=0.2,
-                 device="auto", random_state=None):
+    def __init__(self, width=32, n_layers=2, *, d_state=16, dt_rank="auto", fnn_width=64,
+                 fnn_depth=1, residual=True, norm=True, dt_min=1e-2, dt_max=1.0,
+                 scan="chunked", chunk_size=16, bound=None, lr=3e-3, weight_decay=0.01,
+                 batch_size=64, max_epochs=1000, max_steps=None, min_steps=0, patience=20,
+                 patience_steps=200, val_fraction=0.2, device="auto", random_state=None):
         self.width = width
         self.n_layers = n_layers
         self.d_state = d_state
@@ -65,6 +65,7 @@ class SelectiveSSMRegressor(SelectiveSSMArchitecture, NeuralRegressor):
         self.max_steps = max_steps
         self.min_steps = min_steps
         self.patience = patience
+        self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
