@@ -240,7 +240,7 @@ class SSMClassifier(SSMArchitecture, TokenClassifier):
     width, n_layers, d_state, window, fnn_width, fnn_depth, residual, norm, dt_min, dt_max :
         Architecture, as for ``neural.SSMRegressor``.
     lr, ssm_lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    val_fraction, device, random_state :
+    patience_steps, val_fraction, device, random_state :
         Training, as for ``neural.SSMRegressor``; early stopping on the validation
         cross-entropy.
     """
@@ -289,7 +289,8 @@ class TransformerClassifier(TransformerArchitecture, TokenClassifier):
         As for ``SSMClassifier``.
     width, n_layers, n_heads, window, fnn_width, fnn_depth, positional :
         Architecture, as for ``neural.TransformerRegressor``.
-    lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience, val_fraction,
+    lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
+    patience_steps, val_fraction,
     device, random_state :
         Training, as for ``SSMClassifier``.
     """
@@ -336,7 +337,8 @@ class SelectiveSSMClassifier(SelectiveSSMArchitecture, TokenClassifier):
     width, n_layers, d_state, dt_rank, fnn_width, fnn_depth, residual, norm, dt_min,
     dt_max, scan, chunk_size :
         Architecture, as for ``selective_estimator.SelectiveSSMRegressor``.
-    lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience, val_fraction,
+    lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
+    patience_steps, val_fraction,
     device, random_state :
         Training, as for ``SSMClassifier``; every parameter trains with ``lr`` (as in
         Mamba), A and D without weight decay.

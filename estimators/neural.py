@@ -10,10 +10,30 @@ training split (fitted ``y_mean_``, ``y_scale_``), so the default learning rates
 output scale; predictions are mapped back, and clipped to [-bound, bound] when ``bound``
 is given (in eval mode: validation and prediction, not the training loss). A fraction
 ``val_fraction`` of the training sequences (never test data) is held out for early
-stopping with patience ``patience``; the best weights are restored. Losses are MSEs on the
-original scale in ``history_`` (per epoch), ``train_loss_`` (the restored model on the
-training split) and ``val_loss_`` (best validation MSE). A fit whose loss becomes NaN or
-inf raises ``TrainingDiverged``.
+stopping; the best weights are restored. Training stops early once the validation loss
+has not improved for ``patience`` epochs and ``patience_steps`` optimiser steps (so at
+small n, one step per epoch, it still waits ``patience_steps`` steps), not before
+``min_steps`` steps; otherwise at the cap, ``max_epochs`` epochs or ``max_steps`` steps.
+The defaults (1000 epochs, patience 20 epochs and 200 steps) let early stopping end
+every fit of the quick study (n = 64..2048, 2 layers of width 16): at most 427 epochs.
+Losses are MSEs on the original scale in ``history_`` (per epoch), ``train_loss_`` (the
+restored model on the training split) and ``val_loss_`` (best validation MSE). A fit
+whose loss becomes NaN or inf raises ``TrainingDiverged``.
+
+Learning rate: ``lr`` is a number, or a sequence of numbers (a grid). Every candidate of
+a grid trains on the same training/validation split, from the same initial weights, in
+the same mini-batch order (as more replicates of one batched computation); the one with
+the lowest best validation loss is kept (ties: the earlier in the grid; a candidate whose
+loss diverged is never kept, and the fit raises ``TrainingDiverged`` only when all do).
+
+Fitted attributes: ``network_``, ``history_``, ``train_loss_``, ``val_loss_``,
+``n_epochs_``, ``best_epoch_``, ``n_steps_``, ``stopped_by_`` ("early_stopping" or
+"cap"), ``lr_`` (the learning rate kept), ``lr_scores_`` ({lr: best validation loss},
+inf for a diverged candidate; ``{lr: val_loss_}`` for a number), ``selection_seconds_``
+(wall time of training the grid, per replicate; 0 for a number; part of
+``fit_seconds_``), ``n_params_``, ``fit_seconds_``, ``device_``, the layout
+``n_features_in_`` (d), ``seq_len_`` (T), ``n_scored_`` (L), ``output_1d_``, and
+``y_mean_``, ``y_scale_``.
 
 Replicates: ``nprates.estimators.replicates.fit_replicates`` trains R copies that differ only in
 data and ``random_state`` in one batched computation (``training``), with the results of
@@ -99,9 +119,10 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
       (NaN per epoch when ``val_fraction`` is 0). None for the regressors (history_ holds
       the losses only); the classifiers record ``"val_accuracy"``.
 
-    The training hyperparameters every subclass takes: ``lr``, ``weight_decay``,
-    ``batch_size``, ``max_epochs``, ``max_steps``, ``min_steps``, ``patience``, ``val_fraction``,
-    ``device``, ``random_state`` (and ``ssm_lr`` where the network has SSM layers).
+    The training hyperparameters every subclass takes: ``lr`` (a number or a grid),
+    ``weight_decay``, ``batch_size``, ``max_epochs``, ``max_steps``, ``min_steps``,
+    ``patience``, ``patience_steps``, ``val_fraction``, ``device``, ``random_state`` (and
+    ``ssm_lr`` where the network has SSM layers).
     """
 
     _val_metric = None        # the validation metric hook (class docstring); None: none
@@ -375,13 +396,16 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
         short sequences studied here (S4D's 1e-3..1e-1 suits thousands of tokens).
     bound : float or None
         Predictions are clipped to [-bound, bound].
-    lr, ssm_lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    val_fraction :
+    lr : float or sequence of float
+        AdamW's learning rate, or a grid of them chosen by validation loss (module
+        docstring).
+    ssm_lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
+    patience_steps, val_fraction :
         Training: AdamW, mini-batches of ``batch_size`` sequences, at most ``max_epochs``
-        epochs and ``max_steps`` steps (None: no limit), early stopping after ``patience``
-        epochs without a better validation loss on ``val_fraction`` of the training
-        sequences (0: no validation, the last weights are kept); never fewer than
-        ``min_steps`` steps, so that small samples (one step per epoch) still train.
+        epochs and ``max_steps`` steps (None: no limit), early stopping once ``patience``
+        epochs and ``patience_steps`` steps pass without a better validation loss on
+        ``val_fraction`` of the training sequences (0: no validation, the last weights are
+        kept); never fewer than ``min_steps`` steps.
     device : "auto", "cpu", "cuda" or "cuda:K"
     random_state : int, RandomState or None
     """
@@ -429,8 +453,8 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
     ----------
     width, n_layers, n_heads, window, fnn_width, fnn_depth, positional :
         Architecture (``TransformerNetwork``).
-    bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience, val_fraction,
-    device, random_state :
+    bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
+    patience_steps, val_fraction, device, random_state :
         As for ``SSMRegressor``.
     """
 
@@ -480,8 +504,8 @@ class WindowMLP(NeuralRegressor):
         Hidden units per layer.
     depth : int, default 2
         Hidden layers.
-    bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience, val_fraction,
-    device, random_state :
+    bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
+    patience_steps, val_fraction, device, random_state :
         As for ``SSMRegressor``.
     """
 

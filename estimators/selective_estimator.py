@@ -36,7 +36,7 @@ class SelectiveSSMRegressor(SelectiveSSMArchitecture, NeuralRegressor):
     chunk_size : int, default 16
         Chunk length of the chunked scan.
     bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    val_fraction, device, random_state :
+    patience_steps, val_fraction, device, random_state :
         As for ``SSMRegressor``.
     """
 

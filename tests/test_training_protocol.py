@@ -78,10 +78,10 @@ def test_patience_in_epochs_governs_when_epochs_are_long():
 # -- the learning-rate grid ----------------------------------------------------------------
 
 GRID_ESTIMATORS = {
-    "ssm": SSMRegressor(8, 1, d_state=4, fnn_width=16, max_epochs=4, **FAST),
+    "ssm": SSMRegressor(8, 1, d_state=4, fnn_width=16, max_epochs=2, **FAST),
     "transformer": TransformerRegressor(8, 1, n_heads=2, fnn_width=16, max_epochs=4, **FAST),
     "window_mlp": WindowMLP(width=16, max_epochs=4, **FAST),
-    "selective_ssm": SelectiveSSMRegressor(8, 1, d_state=4, fnn_width=16, max_epochs=3,
+    "selective_ssm": SelectiveSSMRegressor(8, 1, d_state=4, fnn_width=16, max_epochs=2,
                                            scan="sequential", **FAST),
 }
 GRID = (1e-3, 1e-2, 3e-2)
