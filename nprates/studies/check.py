@@ -1,10 +1,16 @@
 """``check_study``: import, construct and smoke-test a study before any work starts.
 
 ``Study.check`` calls it; it returns a ``CheckedStudy``, the cells the runner runs.
+Before anything is built, sizes that cannot fit in this machine's memory are refused
+with an estimate (``memory``). ``trial_fits`` (which ``run_study`` calls next) fits
+each estimator on a tiny sample of its first target, through the code path of a
+cell, so that a study whose cells would all fail is refused before any work starts.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +23,7 @@ from nprates.studies.build import (accepts_sequences, batches_replicates, build_
 from nprates.studies.capability import TASK_SET_PARAMS, build_task, make_classifier
 from nprates.studies.errors import StudyError
 from nprates.studies.fields import DEVICE_RE
+from nprates.studies.memory import check_memory, check_sampled_memory
 
 if TYPE_CHECKING:
     from nprates.studies.spec import Study
@@ -62,7 +69,7 @@ def _smoke_target(study: Study, label: str):
         if arr.shape != (2, study.length):
             raise StudyError(name, f"sample() must return {what} of shape (n, length) = "
                              f"(2, {study.length}), got {arr.shape}")
-    return target, X.shape[1]
+    return target, X.shape[1], X.shape[2]
 
 
 def _estimator_class(study: Study, label: str):
@@ -98,7 +105,7 @@ def _check_estimator(study: Study, label: str, targets: dict, device: str):
         raise StudyError(f"{name}.params.basis", "is set by the study (the target itself)")
     check_keywords(cls, spec.params, f"{name}.params", cls.__name__)
     skipped, usable, est = [], {}, None
-    for tlabel, (target, T) in targets.items():
+    for tlabel, (target, T, _) in targets.items():
         if needs_basis(cls) and not callable(getattr(target, "design_matrix", None)):
             skipped.append((tlabel, label, f"{cls.__name__} needs the target's basis and "
                             f"target {tlabel!r} has no design_matrix"))
@@ -115,6 +122,10 @@ def _check_estimator(study: Study, label: str, targets: dict, device: str):
         est = call(make_estimator, {"study": study, "label": label, "target": target,
                                     "device": device}, f"{name}.params", cls.__name__)
         _validate_params(est, name)
+        if is_classifier(est):
+            raise StudyError(f"{name}.class", f"{spec.cls!r} is a classifier; a rate study "
+                             f"needs regressors (fit(X, y) with real-valued y), e.g. "
+                             f"nprates.estimators.SSMRegressor")
     return skipped, est
 
 
@@ -162,9 +173,11 @@ def check_study(study: Study, device: str | None = None, check_device: bool = Tr
         raise StudyError("device", f"must be 'auto', 'cpu', 'cuda' or 'cuda:K', got {device!r}")
     if check_device:
         _check_device(device)
+    check_memory(study)
     if study.kind == "capability":
         return _check_capability(study, device)
     targets = {label: _smoke_target(study, label) for label in study.targets}
+    check_sampled_memory(study, {label: (T, d) for label, (_, T, d) in targets.items()})
     skipped, batched = [], set()
     for label in study.estimators:
         skips, est = _check_estimator(study, label, targets, device)
@@ -177,3 +190,70 @@ def check_study(study: Study, device: str | None = None, check_device: bool = Tr
                   for r in range(study.replicates))
     return CheckedStudy(study=study, device=device, cells=cells, skipped=tuple(skipped),
                         batched=frozenset(batched))
+
+
+#: Sequences of the trial fit (fewer if the study's smallest size is smaller).
+TRIAL_SIZE = 8
+_TRIAL_TEST_SIZE = 16
+
+
+def _trial_study(study: Study) -> Study:
+    """``study`` shrunk for trial fits: one replicate of a tiny size, a tiny test set,
+    and at most one epoch for estimators with a valid ``max_epochs``."""
+    estimators = {}
+    for label, spec in study.estimators.items():
+        params = dict(spec.params)
+        epochs = params.get("max_epochs")
+        if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 1:
+            params["max_epochs"] = 1
+        estimators[label] = {"class": spec.cls, "params": params}
+    changes = {"replicates": 1, "test_size": min(study.test_size, _TRIAL_TEST_SIZE),
+               "estimators": estimators}
+    if study.kind == "capability":
+        changes["train_size"] = min(study.train_size, TRIAL_SIZE)
+    else:
+        changes["sizes"] = [min(study.sizes[0], TRIAL_SIZE)]
+    return study.replace(**changes)
+
+
+def _blamed_param(params: dict, defaults: dict, message: str) -> str | None:
+    """The parameter a failure message points at, when exactly one does: by its name,
+    else by its value, else the one string given where the default is a number."""
+    rules = (lambda k, v: re.search(rf"\b{re.escape(k)}\b", message),
+             lambda k, v: not isinstance(v, bool) and re.search(
+                 rf"(?<![\w.]){re.escape(str(v))}(?![\w.])", message),
+             lambda k, v: isinstance(v, str) and isinstance(defaults.get(k), (int, float))
+             and not isinstance(defaults.get(k), bool))
+    for rule in rules:
+        hits = [k for k, v in params.items() if rule(k, v)]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def trial_fits(checked: CheckedStudy) -> None:
+    """Fit every estimator once on a tiny sample (``TRIAL_SIZE`` sequences, at most one
+    epoch) of its first target or task setting, through the code of a cell; raise
+    StudyError naming the estimator's field when that fit fails. Diverged fits pass."""
+    from nprates.studies.cells import Task, run_task  # imports torch: lazily
+
+    study = checked.study
+    trial = _trial_study(study)
+    first = {}
+    for target, estimator, _, _ in checked.cells:
+        first.setdefault(estimator, target)
+    n = trial.sizes[0]
+    for label, target in first.items():
+        task = Task(study=trial, target=target, estimator=label, n=n, replicates=(0,),
+                    device=checked.device)
+        row = run_task(task)[0]
+        if row["status"] != "failed":
+            continue
+        spec = study.estimators[label]
+        cls = _estimator_class(study, label)
+        defaults = {p.name: p.default for p in inspect.signature(cls).parameters.values()}
+        key = _blamed_param(spec.params, defaults, row["error"])
+        field = f"estimators.{label}.params.{key}" if key else f"estimators.{label}"
+        given = f"{spec.params[key]!r}: " if key else ""
+        raise StudyError(field, f"{given}a trial fit on {n} sequences of {target!r} failed: "
+                         f"{row['error']}")
