@@ -225,9 +225,10 @@ def _blamed_param(params: dict, defaults: dict, message: str) -> str | None:
              lambda k, v: isinstance(v, str) and isinstance(defaults.get(k), (int, float))
              and not isinstance(defaults.get(k), bool))
     for rule in rules:
-        hits = [k for k, v in params.items() if rule(k, v)]
-        if len(hits) == 1:
-            return hits[0]
+        hits = sorted((k for k, v in params.items() if rule(k, v)),
+                      key=lambda k: -len(str(params[k])))
+        if len(hits) == 1 or (hits and len(str(params[hits[0]])) > len(str(params[hits[1]]))):
+            return hits[0]  # the one hit, or the longest (most specific) value
     return None
 
 
@@ -256,4 +257,4 @@ def trial_fits(checked: CheckedStudy) -> None:
         field = f"estimators.{label}.params.{key}" if key else f"estimators.{label}"
         given = f"{spec.params[key]!r}: " if key else ""
         raise StudyError(field, f"{given}a trial fit on {n} sequences of {target!r} failed: "
-                         f"{row['error']}")
+                         f"{row['error']}", study.source)
