@@ -142,6 +142,7 @@ def test_a_crashed_worker_fails_its_cell_and_the_others_run(tmp_path):
     failed = results[results.status == "failed"]
     assert sorted(failed.n) == [16, 16] and (results[results.n == 8].status == "ok").all()
     assert failed.error.str.contains("worker process running this cell exited with code 3").all()
+    assert (results.threads == 1).all()  # every cell trains with CELL_THREADS threads
     again = run_study(study, tmp_path / "out", workers=2, progress=False)  # nothing lost
     pd.testing.assert_frame_equal(again, results)
 
@@ -207,6 +208,7 @@ def test_a_copied_cell_file_is_quarantined(tmp_path, capsys):
     assert len(results) == 6 and results.cell_key.is_unique
 
 
+@pytest.mark.slow  # about a minute on a busy machine; the crash test checks threads == 1
 def test_serial_and_two_workers_give_identical_risks(tmp_path):
     net = {"width": 8, "n_layers": 1, "fnn_width": 8, "max_epochs": 3, "patience": 2}
     study = tiny(estimators={
