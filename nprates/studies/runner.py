@@ -12,10 +12,11 @@ import pandas as pd
 from nprates.studies.cells import Task, error_message
 from nprates.studies.executors import execute, is_remote, open_executor, resolve_executor
 from nprates.studies.progress import Progress
-from nprates.studies.check import CheckedStudy, trial_fits
+from nprates.studies.check import CheckedStudy
 from nprates.studies.lock import RunLock
 from nprates.studies.spec import Study
 from nprates.studies.store import ResultsStore, cell_filename, load_results
+from nprates.studies.trial import trial_fits
 from nprates.studies.trust import module_names
 
 
