@@ -1,4 +1,4 @@
-"""Argument types shared by the subcommands: ``--device`` and ``--workers``.
+"""Argument types shared by the subcommands: ``--device``, ``--workers``, ``--trust``.
 
 Each takes the option's text and returns its value, or raises
 ``argparse.ArgumentTypeError`` (exit status 2 and one line, through the parser).
@@ -28,3 +28,14 @@ def device_name(text: str) -> str:
     if not _DEVICE_RE.match(text):
         raise argparse.ArgumentTypeError(f"must be auto, cpu, cuda or cuda:K, got {text!r}")
     return text
+
+
+def module_name(text: str) -> str:
+    """``--trust MODULE``: a dotted Python module name."""
+    from nprates.studies.trust import module_names
+    from nprates.studies.errors import StudyError
+
+    try:
+        return module_names([text], "--trust")[0]
+    except StudyError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None

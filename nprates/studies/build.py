@@ -68,7 +68,7 @@ def construct_target(study: Study, label: str):
     seed = target_seed(study, label)
     params = dict(spec.params)
     if spec.kind == "callable":
-        factory = import_object(spec.factory, f"{name}.factory")
+        factory = import_object(spec.factory, f"{name}.factory", study.trust)
         if not callable(factory):
             raise StudyError(f"{name}.factory", f"{spec.factory!r} is not callable")
         prefix = f"{name}.params"
@@ -138,7 +138,7 @@ def target_number(target, attr: str) -> float:
 
 def estimator_class(study: Study, label: str):
     """The class of estimator ``label`` (StudyError naming ``nprates.estimators.LABEL.class``)."""
-    return import_object(study.estimators[label].cls, f"estimators.{label}.class")
+    return import_object(study.estimators[label].cls, f"estimators.{label}.class", study.trust)
 
 
 def accepts_sequences(cls) -> bool:

@@ -87,6 +87,7 @@ def _base_row(task: Task, replicate: int) -> dict:
             "risk_se": math.nan, "status": "failed", "error": "", "train_loss": math.nan,
             "val_loss": math.nan, "n_params": math.nan, "epochs": math.nan,
             "fit_seconds": math.nan, "device": "",
+            "threads": float(task.threads or torch.get_num_threads()),
             "data_seed": seeds.data_seed_id(task.target, task.n, replicate),
             "versions": _versions,
             "cell_key": study.cell_key(task.target, task.estimator, task.n, replicate)}
@@ -255,13 +256,25 @@ def limit_threads(threads: int | None) -> None:
     _threads = threads
 
 
+def _cells(task: Task):
+    return (CapabilityCells if task.study.kind == "capability" else RateCells)(task)
+
+
+def failed_rows(task: Task, exc: BaseException) -> list[dict]:
+    """The rows of ``task``'s cells recorded as failed with ``exc`` (a task whose worker
+    died, so that nothing else could be learnt about it)."""
+    cells = _cells(task)
+    return [_fail(cells.row(r), exc) for r in task.replicates]
+
+
 def run_task(task: Task) -> list[dict]:
-    """Fit and score the cells of ``task``; one row per replicate, errors recorded."""
+    """Fit and score the cells of ``task``; one row per replicate, errors recorded
+    (``SystemExit`` from an estimator too: it fails that cell, not the run)."""
     limit_threads(task.threads)
-    cells = (CapabilityCells if task.study.kind == "capability" else RateCells)(task)
+    cells = _cells(task)
     try:
         cells.setup()
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         return [_fail(cells.row(r), exc) for r in task.replicates]
     states = {r: seeds.init_seed(task.study.seed, task.target, task.estimator, task.n, r)
               for r in task.replicates}
@@ -276,7 +289,7 @@ def run_task(task: Task) -> list[dict]:
             start = time.perf_counter()
             est.fit(*cells.fit_data(train))
             rows.append(cells.score(row, est, time.perf_counter() - start, train))
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             rows.append(_fail(row, exc))
     return rows
 
@@ -296,7 +309,7 @@ def _run_batched(task: Task, cells, states: dict) -> list[dict]:
         if len(fitted) != len(reps):
             raise RuntimeError(f"fit_replicates returned {len(fitted)} results for "
                                f"{len(reps)} replicates")
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         return [_fail(row, exc) for row in rows]
     out = []
     for row, result, train in zip(rows, fitted, data):

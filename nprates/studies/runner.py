@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import sys
 from collections.abc import Mapping
 
 import pandas as pd
@@ -11,8 +13,11 @@ from nprates.studies.cells import Task, error_message
 from nprates.studies.executors import execute, is_remote, open_executor, resolve_executor
 from nprates.studies.progress import Progress
 from nprates.studies.check import CheckedStudy
+from nprates.studies.lock import RunLock
 from nprates.studies.spec import Study
 from nprates.studies.store import ResultsStore, cell_filename, load_results
+from nprates.studies.trial import trial_fits
+from nprates.studies.trust import module_names
 
 
 class StudyIncomplete(RuntimeError):
@@ -58,7 +63,7 @@ def plan_tasks(checked: CheckedStudy, cells, threads: int | None) -> list[Task]:
 
 def run_study(study, out_dir, executor=None, *, workers: int | None = None,
               scheduler: str | None = None, device: str | None = None, force: bool = False,
-              retry_failed: bool = False, progress: bool = True) -> pd.DataFrame:
+              retry_failed: bool = False, progress: bool = True, trust=()) -> pd.DataFrame:
     """Run every unfinished cell of ``study`` and return the results table.
 
     Parameters
@@ -83,18 +88,43 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
         Recompute cells recorded as failed (diverged cells count as results).
     progress : bool
         Progress lines on stderr.
+    trust : list of str
+        Modules, besides nprates, scikit-learn, the study's ``trust`` list and
+        ``NPRATES_TRUST``, whose classes and factories the study may name
+        (``nprates.studies.trust``); anything else is refused before it is imported.
 
-    Everything is validated (Study.check) before anything is written. Each finished
-    task's rows are written by this process, one file per cell, atomically; a run
+    Everything is validated (Study.check, then one trial fit per estimator on a tiny
+    sample) before anything is written. One run at a time fills a directory: a second
+    run on it raises StudyError while the first holds its lock (``DIR/.lock``). Cell
+    files found under a name not their own are moved to ``DIR/quarantine/``. Each
+    finished task's rows are written by this process, one file per cell, atomically; a run
     killed at any moment loses at most the tasks in flight. Raises StudyIncomplete
     (after writing what finished) if some tasks could not run at all.
     """
     study = _as_study(study)
+    trust = module_names(trust, "trust")
+    if trust:
+        study = copy.copy(study)
+        study.trust = tuple(dict.fromkeys(study.trust + trust))
     executor = resolve_executor(executor, workers, scheduler)
     checked = study.check(device=device, check_device=not is_remote(executor, scheduler))
+    trial_fits(checked)
     store = ResultsStore(out_dir)
     store.check_compatible(study, force=force)
+    lock = RunLock(out_dir, note=lambda line: print(line, file=sys.stderr))
+    lock.acquire()
+    try:
+        return _fill(checked, store, out_dir, executor, workers, scheduler, force,
+                     retry_failed, progress)
+    finally:
+        lock.release()
 
+
+def _fill(checked: CheckedStudy, store: ResultsStore, out_dir, executor, workers, scheduler,
+          force: bool, retry_failed: bool, progress: bool) -> pd.DataFrame:
+    """``run_study`` once the study is checked and the directory locked."""
+    study = checked.study
+    moved = store.quarantine_misnamed() if store.cells_dir.is_dir() else []
     files = {cell: cell_filename(*cell) for cell in checked.cells}
     stored, damaged = store.finished()
     todo, resumed, resumed_failed = [], 0, 0
@@ -113,6 +143,8 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
         bar.note(f"note: no cells for estimator {estimator!r} on target {target!r}: {reason}")
     for name in sorted(set(damaged) & set(files.values())):
         bar.note(f"note: recomputing damaged cell file {name} ({damaged[name]})")
+    for name, path in moved:
+        bar.note(f"note: cell file {name} holds another cell's row (a copy?); moved to {path}")
 
     lost = []
     # the executor opens before anything is written: an unreachable scheduler is bad input

@@ -24,6 +24,8 @@ TOML layout::
     replicates = 3                  # default 3
     test_size = 2000                # noise-free test sequences (default 2000)
     device = "auto"                 # auto | cpu | cuda | cuda:K (default auto)
+    trust = ["mypkg"]               # modules besides nprates and sklearn that the study
+                                    # may import from (docs/trust.md; default none)
 
     [targets.gamma]                 # one or more targets: label -> spec
     kind = "gamma_smooth"           # gamma_smooth | piecewise | callable
@@ -85,6 +87,7 @@ from nprates.studies.fields import (DEVICE_RE, as_float, as_int, as_label, as_st
                                     parse_sizes, reject_unknown)
 from nprates.studies.serialise import diff_paths, digest, dump_toml
 from nprates.studies.tables import EstimatorSpec, TargetSpec, TaskSpec
+from nprates.studies.trust import module_names
 
 if TYPE_CHECKING:
     from nprates.studies.check import CheckedStudy
@@ -95,13 +98,13 @@ except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
 
 TOP_FIELDS = ("name", "description", "seed", "noise", "length", "sizes", "train_size",
-              "replicates", "test_size", "device", "targets", "tasks", "estimators")
+              "replicates", "test_size", "device", "trust", "targets", "tasks", "estimators")
 # fields of one kind of study only, with why the other kind has none
 _RATE_ONLY = {"noise": "its tasks are noise-free",
               "length": "its sequence lengths come from the tasks",
               "sizes": "it trains every cell on train_size sequences"}
 # fields that change no cell's result: ignored when a directory's study is compared
-_COSMETIC = ("description", "device")
+_COSMETIC = ("description", "device", "trust")
 
 
 @dataclass(kw_only=True, eq=False)
@@ -140,6 +143,9 @@ class Study:
         take a ``device`` parameter and do not set one in their params.
     description : str
         Free text.
+    trust : list of str
+        Modules, besides nprates and scikit-learn, whose classes and factories the study
+        may name (``nprates.studies.trust``); anything else is refused before import.
 
     After construction ``sizes`` is a sorted tuple of ints (``(train_size,)`` for a
     capability study), ``targets``, ``tasks`` and ``estimators`` map labels to
@@ -160,6 +166,7 @@ class Study:
     seed: int = 0
     device: str = "auto"
     description: str = ""
+    trust: Any = ()
     source: str | None = field(default=None, repr=False)
     text: str | None = field(default=None, repr=False)
     size_grid: dict | None = field(default=None, init=False, repr=False)
@@ -174,6 +181,7 @@ class Study:
     def _normalise(self) -> None:
         self.name = as_label(self.name, "name")
         self.description = as_str(self.description, "description")
+        self.trust = module_names(self.trust, "trust")
         self.seed = as_int(self.seed, "seed", 0)
         if self.targets is not None and self.tasks is not None:
             raise StudyError("tasks", "a study has [targets.LABEL] tables (a rate study) or "
@@ -281,6 +289,8 @@ class Study:
         out: dict[str, Any] = {"name": self.name}
         if self.description:
             out["description"] = self.description
+        if self.trust:
+            out["trust"] = list(self.trust)
         if self.kind == "capability":
             out.update(seed=self.seed, train_size=self.train_size, replicates=self.replicates,
                        test_size=self.test_size, device=self.device)

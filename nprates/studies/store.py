@@ -4,6 +4,8 @@ Layout::
 
     DIR/study.toml                          the study, as given
     DIR/cells/TARGET__ESTIMATOR__nN__rR.json  one finished cell (one results row)
+    DIR/.lock                               the running process (``lock``), while it runs
+    DIR/quarantine/NAME                     cell files found under a name not their own
 
 (In a capability study TARGET is a task setting ``TASK/PARAM=VALUE``, written
 ``TASK@PARAM=VALUE`` in file names.)
@@ -32,9 +34,11 @@ import pandas as pd
 from nprates.analysis.results_dir import (CELLS_DIR, STUDY_FILE, check_results_dir, read_cells,
                                   read_cells_table, row_digest)
 from nprates.studies.errors import StudyError
+from nprates.studies.lock import LOCK_FILE, pid_alive
 from nprates.studies.spec import Study
 
 FORMAT = 1
+QUARANTINE_DIR = "quarantine"
 _TMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.tmp$")
 
 
@@ -86,16 +90,6 @@ def _write_text_atomic(path: Path, text: str) -> None:
     _fsync_dir(path.parent)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: existence check only
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
 class ResultsStore:
     """A study directory: ``prepare`` it for a study, then read and write cells."""
 
@@ -124,7 +118,7 @@ class ResultsStore:
         if not self.path.exists():
             return []
         if not self.study_file.exists():
-            if any(self.path.iterdir()) and not force:
+            if any(p.name != LOCK_FILE for p in self.path.iterdir()) and not force:
                 raise StudyError("--out", f"{where} is not empty and holds no {STUDY_FILE}; "
                                  f"choose another directory or use --force")
             return []
@@ -163,8 +157,24 @@ class ResultsStore:
     def remove_stale_temporaries(self) -> None:
         for path in self.cells_dir.glob(".*.tmp"):
             match = _TMP_RE.match(path.name)
-            if match and not _pid_alive(int(match["pid"])):
+            if match and not pid_alive(int(match["pid"])):
                 path.unlink(missing_ok=True)
+
+    def quarantine_misnamed(self) -> list[tuple[str, Path]]:
+        """Move sound cell files whose name is not their row's (a copied or renamed cell
+        file, which would count its row twice) to ``DIR/quarantine/``.
+
+        Returns ``(old name, new path)`` of each file moved.
+        """
+        rows, _ = read_cells(self.cells_dir)
+        moved = []
+        for name, row in rows.items():
+            if name != cell_filename(row["target"], row["estimator"], row["n"], row["replicate"]):
+                target = self.path / QUARANTINE_DIR / name
+                target.parent.mkdir(exist_ok=True)
+                os.replace(self.cells_dir / name, target)
+                moved.append((name, target))
+        return moved
 
     def finished(self) -> tuple[dict[str, dict], dict[str, str]]:
         """Sound cells by file name, and damaged cell files with the reason."""
