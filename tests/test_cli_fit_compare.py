@@ -58,7 +58,8 @@ def test_fit_json(results_dir, capsys, tmp_path):
 
 def test_fit_polylog_needs_k(results_dir, capsys):
     assert main(["fit", str(results_dir), "--method", "polylog"]) == 2
-    assert "polylog_k" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--polylog-k" in err and "polylog_k=" not in err and len(err.splitlines()) == 1
     assert main(["fit", str(results_dir), "--method", "polylog", "--polylog-k", "1",
                  "--n-boot", "200"]) == 0
 
