@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import FitMethod
+from .method_base import FitMethod
 
 
 class LogLog(FitMethod):
