@@ -70,24 +70,16 @@ def fit_all(results: pd.DataFrame, method="loglog", level: float = 0.95,
 
 
 def format_fit_table(table: pd.DataFrame) -> str:
-    """``fit_all``'s table as aligned text, with plateau sizes and warnings as notes."""
+    """``fit_all``'s table as aligned text, with the warnings (among them the plateau
+    sizes left out) as numbered notes."""
     t = table.copy()
     level = float(t["level"].iloc[0]) if len(t) else 0.95
     t["interval"] = [ci_text(lo, hi) for lo, hi in zip(t["ci_low"], t["ci_high"])]
     t["ref"] = ""
     found = []
-    for i in range(len(t)):
-        parts = []
-        excl = t["excluded_sizes"].iloc[i] if "excluded_sizes" in t else []
-        if isinstance(excl, (list, tuple)) and len(excl):
-            parts.append(f"n = {', '.join(str(v) for v in excl)} at the trivial plateau, "
-                         f"left out of the fit")
-        w = t["warnings"].iloc[i]
+    for i, w in enumerate(t["warnings"]):
         if isinstance(w, str) and w:
-            parts.append(w)
-        if parts:
-            found.append(f"{t['target'].iloc[i]}/{t['estimator'].iloc[i]}: "
-                         + "; ".join(parts))
+            found.append(f"{t['target'].iloc[i]}/{t['estimator'].iloc[i]}: {w}")
             t.iloc[i, t.columns.get_loc("ref")] = f"[{len(found)}]"
     tw = max([6] + [len(str(v)) for v in t["target"]]) + 2
     ew = max([9] + [len(str(v)) for v in t["estimator"]]) + 2
@@ -103,5 +95,5 @@ def format_fit_table(table: pd.DataFrame) -> str:
     s.add_text(f"exponent: beta in risk ~ n^-beta ({method} fit); verdict: check_theory "
                f"against the theoretical exponent (a reason in brackets: the curve is "
                f"pre-asymptotic or limited by optimisation, so no rate is claimed).")
-    s.add_notes("Notes", found)
+    s.add_notes("Warnings", found)
     return s.as_text()

@@ -182,10 +182,6 @@ class RateFit:
         s.add_text("exponent: beta in risk ~ n^-beta; interval: exponent +- t_df x "
                    "bootstrap SE;")
         s.add_text("local exp.: exponent between this size and the previous one.")
-        if self.excluded_sizes:
-            s.add_text(f"n = {', '.join(str(v) for v in self.excluded_sizes)} sit at the "
-                       f"trivial plateau (risk at least half that of predicting the mean) and "
-                       f"are left out of the fit; keep_plateau=True keeps them.")
         if self.n_failed:
             s.add_text(f"{self.n_failed} fit(s) did not succeed (status != 'ok') and are "
                        f"excluded from the fit; see the failed/diverged columns.")

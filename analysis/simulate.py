@@ -254,8 +254,9 @@ def verdict_rates(exponent: float, theory_exponent: float, n_sim: int = 200, *,
     counts: dict = {}
     flagged = 0
     for i, child in enumerate(children):
-        table = simulate_curves(exponent, sizes, replicates, noise, seed=np.random.default_rng(child),
-                                drift=drift, theory_exponent=theory_exponent)
+        table = simulate_curves(exponent, sizes, replicates, noise,
+                                seed=np.random.default_rng(child), drift=drift,
+                                theory_exponent=theory_exponent)
         fit = fit_rate(table, level=level, n_boot=n_boot, seed=i, second_opinion=False,
                        **fit_kwargs)
         verdict = check_theory(fit, tolerance=tol).verdict

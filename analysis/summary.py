@@ -180,7 +180,7 @@ def _text_header(title, left, right) -> list:
             if i < len(pairs):
                 k, v = pairs[i]
                 k, v = f"{k}:", str(v)
-                cells.append(k + v.rjust(max(half - 2 - len(k), 1)))
+                cells.append(k + v.rjust(max(half - 2 - len(k), len(v) + 1)))
             else:
                 cells.append(" " * (half - 2))
         lines.append((cells[0] + "    " + cells[1]).rstrip())

@@ -224,9 +224,10 @@ def check_theory(fit, exponent=None, tolerance: float = TOLERANCE,
             why.append(f"the curvature test flags the log-log curve (p = {c['p_value']:.3g} "
                        f"< {c.get('alpha', 1 - level):g}): the local exponent changes over "
                        f"the sizes, so the fitted one is an average, not the rate")
-        text = (f"Not reported as {data_status} but inconclusive "
-                f"({', '.join(reasons)}): " + "; ".join(why) + f". What the interval alone "
-                f"says: {text}")
+        lead = ("Inconclusive" if data_status == "inconclusive" else
+                f"Not reported as {data_status} but inconclusive")
+        text = (f"{lead} ({', '.join(reasons)}): " + "; ".join(why)
+                + f". What the interval alone says: {text}")
     warns = list(getattr(fit, "warnings", []))
     explanation = f"{head} {text}"
     if warns:

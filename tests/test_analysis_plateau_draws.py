@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from nprates.analysis import (InsufficientData, compare_rates, fit_all, fit_rate,
