@@ -10,8 +10,9 @@ given as a DataFrame or read from a results directory with ``read_results_dir``:
 >>> check_theory(fit, 0.6).verdict
 'consistent'
 
-Modules: ``schema`` (the table), ``layout`` (rows arranged for a fit), ``methods`` (one
-class per fit method), ``bootstrap`` and ``intervals`` (standard errors, t intervals),
+Modules: ``schema`` (the table), ``layout`` (rows arranged for a fit), ``methods`` (the
+fit methods by name; one class per method in ``method_loglog``, ``method_offset``,
+``method_polylog``, on the base ``method_base.FitMethod``), ``bootstrap`` and ``intervals`` (standard errors, t intervals),
 ``contrasts``, ``diagnostics`` (local exponents, curvature, optimisation), ``rates``
 (``fit_rate``), ``fit_table`` (``fit_all``), ``theory``, ``compare``, ``simulate``,
 ``capability``, ``results_dir``, ``summary`` and ``formatting`` (text, LaTeX, HTML, JSON).

@@ -72,7 +72,8 @@ train_accuracy    float   capability rows: token accuracy on the training sequen
 ================= ======= =======================================================
 
 Integer columns (``n``, ``replicate``, ``draw``) must hold whole numbers: a value such
-as 64.5 or NaN is refused, not truncated.
+as 64.5 is refused, not truncated, and so is NaN in ``n`` or ``replicate`` (a missing
+``draw`` means draw 0).
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ def validate_results(results: pd.DataFrame) -> pd.DataFrame:
     if bad:
         raise ValueError(f"results column 'status' has unknown value(s) {bad}; "
                          f"expected one of {list(STATUSES)}")
+    out["draw"] = out["draw"].fillna(OPTIONAL["draw"])  # rows from a table without draws
     for col in ("n", "replicate", "draw"):
         out[col] = _integers(out[col], col)
     out["risk"] = out["risk"].astype(float)

@@ -94,3 +94,14 @@ def test_compare_carries_the_optimisation_reason():
     c = compare_rates(t, "a", "b", n_boot=300)
     assert c.status == "different" and c.verdict == "different (optimisation-limited)"
     assert "training budgets" in c.summary().as_text()
+
+
+def test_rows_without_a_draw_are_draw_0():
+    t = simulate_curves(0.6, replicates=3, noise=0.1, seed=1)
+    mixed = t.astype({"draw": float})
+    mixed.loc[mixed.index[:5], "draw"] = np.nan  # e.g. concatenated with an older table
+    assert fit_rate(mixed, n_boot=200).exponent == pytest.approx(
+        fit_rate(t, n_boot=200).exponent)
+    mixed.loc[mixed.index[0], "draw"] = 0.5
+    with pytest.raises(ValueError, match="column 'draw'"):
+        fit_rate(mixed)
