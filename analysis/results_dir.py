@@ -89,16 +89,18 @@ def rows_to_frame(rows: list[dict]) -> pd.DataFrame:
     for col, default in OPTIONAL.items():
         if isinstance(default, str):
             frame[col] = frame[col].fillna("").astype(str)
-        else:
+        elif not isinstance(default, (bool, int)):
             frame[col] = frame[col].astype(float)
     frame = frame.sort_values(["target", "estimator", "n", "replicate"], kind="stable")
     return frame.reset_index(drop=True)
 
 
 def _dtype(column: str) -> str:
-    if column in ("n", "replicate"):
-        return "int64"
     default = OPTIONAL.get(column)
+    if column in ("n", "replicate", "draw"):
+        return "int64"
+    if isinstance(default, bool):
+        return "bool"
     if column in ("target", "estimator", "status") or isinstance(default, str):
         return "object"
     return "float64"

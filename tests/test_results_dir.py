@@ -39,18 +39,19 @@ def results_dir(tmp_path, rows, name="res"):
 
 
 def test_round_trip_of_rows_and_dtypes(tmp_path):
-    rows = [row(n=np.int64(128), replicate=1, risk=np.float64(0.05), device="cpu", lr=0.01),
-            row(n=64, replicate=1, risk=0.2, risk_se=float("nan"), lr=0.02),
-            row(estimator="knn", n=64, risk=0.3, lr=0.03),
-            row(n=64, replicate=0, risk=0.25, fit_seconds=1.5, lr=0.04)]
+    rows = [row(n=np.int64(128), replicate=1, risk=np.float64(0.05), device="cpu", note=0.01),
+            row(n=64, replicate=1, risk=0.2, risk_se=float("nan"), note=0.02),
+            row(estimator="knn", n=64, risk=0.3, note=0.03),
+            row(n=64, replicate=0, risk=0.25, fit_seconds=1.5, note=0.04)]
     path, _ = results_dir(tmp_path, rows)
     table = read_results_dir(path)
-    assert list(table.columns) == list(COLUMNS) + ["lr"]  # schema first, extras kept after
+    assert list(table.columns) == list(COLUMNS) + ["note"]  # schema first, extras kept after
     assert table[["estimator", "n", "replicate"]].values.tolist() == [
         ["knn", 64, 0], ["ssm", 64, 0], ["ssm", 64, 1], ["ssm", 128, 1]]
     assert table["risk"].tolist() == [0.3, 0.25, 0.2, 0.05]
-    assert table["lr"].tolist() == [0.03, 0.04, 0.02, 0.01]
+    assert table["note"].tolist() == [0.03, 0.04, 0.02, 0.01]
     assert table["n"].dtype == np.int64 and table["replicate"].dtype == np.int64
+    assert table["draw"].dtype == np.int64 and table["trivial"].dtype == bool
     assert table["risk"].dtype == np.float64 and table["fit_seconds"].dtype == np.float64
     assert table["fit_seconds"].isna().sum() == 3 and table["fit_seconds"].iloc[1] == 1.5
     assert table["device"].tolist() == ["", "", "", "cpu"]  # missing strings filled with ""

@@ -58,7 +58,7 @@ def _say(text: str, quiet: bool) -> None:
 
 
 def run(args) -> int:
-    from nprates.analysis.rates import fit_all, format_fit_table
+    from nprates.analysis import fit_all, format_fit_table
     from nprates.studies import Study, StudyIncomplete, run_study
     from nprates.studies.examples import quick_study_text
 
