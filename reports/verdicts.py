@@ -21,14 +21,13 @@ def verdict(item) -> str:
         return "no fit"
     if item.check is None:
         return str((item.row or {}).get("verdict", "") or "")
-    reason = getattr(item.check, "reason", "")
-    return f"{item.check.status} ({reason})" if reason else str(item.check.status)
+    return str(item.check.verdict)
 
 
 def excluded_sizes(fit) -> list:
     """The sample sizes (ints, ascending) a RateFit left out as sitting at the trivial
     plateau; empty when it kept every size."""
-    return sorted(int(n) for n in (getattr(fit, "excluded_sizes", None) or ()))
+    return sorted(int(n) for n in fit.excluded_sizes)
 
 
 def excluded_text(fit) -> str:

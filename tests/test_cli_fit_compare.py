@@ -113,3 +113,14 @@ def test_fit_and_compare_print_reasons_and_plateau(tmp_path, capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "(optimisation-limited)" in out and "ssm is optimisation-limited" in out
     assert "n=[100] sit at the trivial plateau" in out
+
+
+@pytest.mark.parametrize("command", ["fit", "compare"])
+def test_unwritable_json_path_exits_2_before_fitting(results_dir, tmp_path, capsys, command):
+    extra = ["ssm", "transformer"] if command == "compare" else []
+    target = tmp_path / "missing" / "out.json"
+    assert main([command, str(results_dir), *extra, "--json", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""                       # nothing was fitted or printed
+    assert captured.err.count("\n") == 1 and "--json" in captured.err
+    assert not target.parent.exists()

@@ -16,6 +16,8 @@ import json
 import sys
 from pathlib import Path
 
+from .paths import writable_file
+
 HELP = "fit convergence exponents (with intervals and the theory check) to a results directory"
 
 
@@ -46,7 +48,10 @@ def add_fit_options(parser) -> None:
 
 
 def check_fit_options(args) -> None:
-    """ValueError (exit 2) for option combinations the fit cannot use."""
+    """ValueError (exit 2) for option combinations the fit cannot use, or a ``--json`` path
+    that cannot be written (checked before any work)."""
+    if args.json not in (None, "-"):
+        writable_file(args.json, "--json")
     if args.method == "polylog" and args.polylog_k is None:
         raise ValueError("--method polylog needs the polylog power: pass --polylog-k K (the "
                          "theory leaves k open, so nprates does not assume one)")
