@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .options import device_name, worker_count
+from .options import add_progress_options, device_name, progress_choice, worker_count
 
 HELP = ("run a study: fit every estimator at every sample size and replicate into a "
         "results directory (resumable)")
@@ -17,8 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="results directory (default: "
                         "results/NAME, NAME the study's name); rerunning into it resumes")
     parser.add_argument("--executor", choices=("serial", "process", "dask"),
-                        help="where cells run (default: dask with --scheduler, process "
-                        "with --workers, else serial)")
+                        help="where cells run (default: dask with --scheduler, else a "
+                        "process pool of one single-threaded worker per core; serial with "
+                        "--workers 1 or on one core)")
     parser.add_argument("--workers", type=worker_count, metavar="N",
                         help="process-pool or Dask LocalCluster workers (default: CPU cores)")
     parser.add_argument("--scheduler", metavar="ADDR",
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "studies share are kept, the others deleted)")
     parser.add_argument("--retry-failed", action="store_true",
                         help="recompute cells recorded as failed")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    add_progress_options(parser)
 
 
 def run(args) -> int:
@@ -42,7 +43,7 @@ def run(args) -> int:
     try:
         results = run_study(study, out, executor=args.executor, workers=args.workers,
                             scheduler=args.scheduler, device=args.device, force=args.force,
-                            retry_failed=args.retry_failed, progress=not args.quiet)
+                            retry_failed=args.retry_failed, progress=progress_choice(args))
     except StudyIncomplete as exc:
         print(f"nprates run: {exc}", file=sys.stderr)
         return 1

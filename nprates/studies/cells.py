@@ -42,6 +42,7 @@ from nprates.studies.build import (accepts_sequences, build_target, make_estimat
                                    target_number, test_set, train_set, with_random_state)
 from nprates.studies.capability import build_task, make_classifier, test_batch, train_batch
 from nprates.studies.capacity import capacity_json
+from nprates.studies.heartbeat import beating
 from nprates.studies.spec import Study
 from nprates.tasks import exact_match_per_sequence, token_accuracy_per_sequence
 
@@ -61,6 +62,7 @@ class Task:
     device: str
     batched: bool = False
     threads: int | None = None
+    heartbeat: str | None = None  # directory for epoch heartbeats (``heartbeat.beating``)
 
     @property
     def label(self) -> str:
@@ -297,6 +299,11 @@ def limit_threads(threads: int | None) -> None:
 def run_task(task: Task) -> list[dict]:
     """Fit and score the cells of ``task``; one row per replicate, errors recorded."""
     limit_threads(task.threads)
+    with beating(task.heartbeat, task.label):
+        return _run_cells(task)
+
+
+def _run_cells(task: Task) -> list[dict]:
     cells = (CapabilityCells if task.study.kind == "capability" else RateCells)(task)
     try:
         cells.setup()

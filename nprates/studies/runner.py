@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
+from contextlib import nullcontext
 
 import pandas as pd
 
@@ -40,9 +42,11 @@ def _as_study(study) -> Study:
                     f"{type(study).__name__}")
 
 
-def plan_tasks(checked: CheckedStudy, cells, threads: int | None) -> list[Task]:
+def plan_tasks(checked: CheckedStudy, cells, threads: int | None,
+               heartbeat: str | None = None) -> list[Task]:
     """Group cells into tasks: the replicates of a batched (target, estimator, n) go
-    together, other cells run one per task. Order: sample size, then target, estimator."""
+    together, other cells run one per task. Order: sample size, then target, estimator.
+    ``heartbeat``: a directory the tasks write their epoch heartbeats to."""
     groups: dict[tuple, list[int]] = {}
     for target, estimator, n, replicate in cells:
         groups.setdefault((target, estimator, n), []).append(replicate)
@@ -52,13 +56,13 @@ def plan_tasks(checked: CheckedStudy, cells, threads: int | None) -> list[Task]:
         for chunk in ([reps] if batched else [[r] for r in reps]):
             tasks.append(Task(study=checked.study, target=target, estimator=estimator, n=n,
                               replicates=tuple(chunk), device=checked.device,
-                              batched=batched, threads=threads))
+                              batched=batched, threads=threads, heartbeat=heartbeat))
     return tasks
 
 
 def run_study(study, out_dir, executor=None, *, workers: int | None = None,
               scheduler: str | None = None, device: str | None = None, force: bool = False,
-              retry_failed: bool = False, progress: bool = True) -> pd.DataFrame:
+              retry_failed: bool = False, progress: bool | None = None) -> pd.DataFrame:
     """Run every unfinished cell of ``study`` and return the results table.
 
     Parameters
@@ -71,7 +75,8 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
         cells the two studies share and deletes the others.
     executor : None, "serial", "process", "dask", a concurrent.futures.Executor or a
         dask Client
-        None: "dask" if ``scheduler`` is given, "process" if ``workers`` is, else serial.
+        None: "dask" if ``scheduler`` is given, else a process pool of one
+        single-threaded worker per core ("serial" with ``workers=1`` or on one core).
     workers : int
         Process-pool or LocalCluster workers (default: the CPU cores); each worker's
         torch and BLAS threads are capped at cores // workers.
@@ -81,8 +86,10 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
         Overrides the study's device ("auto", "cpu", "cuda").
     retry_failed : bool
         Recompute cells recorded as failed (diverged cells count as results).
-    progress : bool
-        Progress lines on stderr.
+    progress : bool or None
+        A progress bar on stderr (cells done, failures, elapsed time, an ETA from a
+        cost model, the latest epoch of the cells in training); None: only when stderr
+        is a terminal.
 
     Everything is validated (Study.check) before anything is written. Each finished
     task's rows are written by this process, one file per cell, atomically; a run
@@ -108,7 +115,8 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
             todo.append(cell)
 
     bar = Progress(study.name, len(checked.cells), resumed=resumed, failed=resumed_failed,
-                   enabled=progress)
+                   pending=[(estimator, n) for _, estimator, n, _ in todo], enabled=progress)
+    local = not is_remote(executor, scheduler)
     for target, estimator, reason in checked.skipped:
         bar.note(f"note: no cells for estimator {estimator!r} on target {target!r}: {reason}")
     for name in sorted(set(damaged) & set(files.values())):
@@ -118,10 +126,13 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
     # the executor opens before anything is written: an unreachable scheduler is bad input
     with open_executor(executor if todo else "serial", workers, scheduler) as (pool, threads, where):
         store.prepare(study, set(files.values()), force=force)
-        if todo:
-            tasks = plan_tasks(checked, todo, threads)
-            bar.note(f"{study.name}: {len(todo)} cells to run in {len(tasks)} tasks ({where})")
-            bar.show(force=True)
+        beats = tempfile.TemporaryDirectory(prefix="nprates-beats-") \
+            if todo and bar.enabled and local else nullcontext()
+        with beats as heartbeat, bar.ticking(heartbeat):
+            tasks = plan_tasks(checked, todo, threads, heartbeat)
+            if tasks:
+                bar.note(f"{study.name}: {len(todo)} cells to run in {len(tasks)} tasks ({where})")
+                bar.show(force=True)
             for task, result in execute(tasks, pool):
                 if isinstance(result, BaseException):
                     lost.append((task.label, error_message(result)))
@@ -132,7 +143,7 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
                     if row["status"] != "ok":
                         bar.note(f"{row['status']}: {task.target}/{task.estimator}/n={row['n']}"
                                  f"/r={row['replicate']}: {row['error']}")
-                bar.advance(len(result), sum(row["status"] != "ok" for row in result))
+                bar.advance(len(result), sum(row["status"] != "ok" for row in result), result)
     bar.finish(str(out_dir))
     if lost:
         raise StudyIncomplete(sorted(lost), out_dir)
