@@ -125,8 +125,9 @@ class Progress:
 
     # -- what is shown -----------------------------------------------------------------------
 
-    def eta(self) -> float:
-        """Predicted seconds left (NaN before a cell of this run has finished)."""
+    def eta(self, elapsed: float | None = None) -> float:
+        """Predicted seconds left after ``elapsed`` seconds (default: since the start);
+        NaN before a cell of this run has finished."""
         if self.done >= self.total:
             return 0.0
         if not self.finished:
@@ -135,7 +136,8 @@ class Progress:
         left = sum(k * self.model.cost(e, n) for (e, n), k in self.left.items())
         if not (done > 0 and math.isfinite(left)):
             return math.nan
-        return (time.monotonic() - self.start) * left / done
+        elapsed = time.monotonic() - self.start if elapsed is None else elapsed
+        return elapsed * left / done
 
     def status(self) -> str:
         """Failures, elapsed time, ETA and the latest heartbeat."""

@@ -1,0 +1,61 @@
+"""How right the progress bar's ETA was: a finished study directory, replayed.
+
+Each cell file is written by the parent process the moment its task finishes, so the
+files' modification times are the run's history. ``replay`` feeds the cells, in the
+order they finished, to the same ``Progress`` (and cost model) a run shows, and at given
+fractions of the run's wall time compares the ETA it would have shown with the time the
+run actually still took. The run starts when ``study.toml`` was written (just before
+the first task is sent); it must have run in one go (no resumed cells).
+
+    python -m nprates.bench.eta results/quick
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from nprates.analysis.results_dir import CELLS_DIR, STUDY_FILE, read_cells
+from nprates.studies.progress import Progress
+
+
+def replay(results_dir, fractions=(0.25, 0.5, 0.75)) -> list[dict]:
+    """``[{"fraction", "elapsed", "eta", "remaining", "error"}]``, one per fraction of the
+    run's wall time: the ETA shown then, the seconds the run really still took, and the
+    relative error ``eta / remaining - 1`` (negative: too optimistic)."""
+    directory = Path(results_dir)
+    rows, _ = read_cells(directory / CELLS_DIR)
+    if not rows:
+        raise ValueError(f"{directory}: no finished cells to replay")
+    start = (directory / STUDY_FILE).stat().st_mtime
+    stamped = sorted(((directory / CELLS_DIR / name).stat().st_mtime, row)
+                     for name, row in rows.items())
+    end = stamped[-1][0]
+    out = []
+    for fraction in fractions:
+        now = start + fraction * (end - start)
+        bar = Progress("replay", len(stamped), enabled=False,
+                       pending=[(row["estimator"], int(row["n"])) for _, row in stamped])
+        finished = [row for stamp, row in stamped if stamp <= now]
+        bar.advance(len(finished), rows=finished)
+        eta = bar.eta(elapsed=now - start)
+        remaining = end - now
+        out.append({"fraction": fraction, "elapsed": now - start, "eta": eta,
+                    "remaining": remaining, "error": eta / remaining - 1.0})
+    return out
+
+
+def main(argv=None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m nprates.bench.eta RESULTS_DIR", file=sys.stderr)
+        return 2
+    print(f"{'at':>5} {'elapsed s':>10} {'ETA s':>8} {'true s':>8} {'error':>7}")
+    for r in replay(args[0]):
+        print(f"{r['fraction']:>5.0%} {r['elapsed']:>10.0f} {r['eta']:>8.0f} "
+              f"{r['remaining']:>8.0f} {r['error']:>+7.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
