@@ -107,3 +107,24 @@ def test_a_real_fit_beats_with_its_epochs(tmp_path):
                      random_state=0).fit(X, y)
         (beat,) = latest(str(tmp_path))
     assert beat.startswith("cell: epoch 2: training loss ") and "validation loss" in beat
+
+
+def test_eta_with_known_workers_divides_the_predicted_fit_time_left():
+    bar = Progress("s", 6, pending=[("e", 64)] * 3 + [("e", 256)] * 3, enabled=False,
+                   workers=2)
+    bar.advance(3, rows=rows("e", 64, 1.0, 3))
+    assert bar.eta() == pytest.approx(3 * 4.0 / 2)  # three cells of 4 s each on 2 workers
+
+
+def test_eta_replay_of_a_finished_run(tmp_path):
+    from nprates.bench.eta import replay
+    from nprates.studies import Study, run_study
+
+    study = Study.from_dict(dict(
+        name="tiny", noise=0.2, length=4, sizes=[8, 16, 32], replicates=2, test_size=32,
+        targets={"sine": {"kind": "callable", "factory": "study_fixtures:make_sine_target"}},
+        estimators={"ridge": {"class": "sklearn.linear_model.Ridge"}}))
+    run_study(study, tmp_path / "out", executor="serial", progress=False)
+    result = replay(tmp_path / "out", workers=1)
+    assert [r["fraction"] for r in result] == [0.25, 0.5, 0.75]
+    assert all(r["remaining"] >= 0 and r["elapsed"] >= 0 for r in result)

@@ -7,7 +7,7 @@ fractions of the run's wall time compares the ETA it would have shown with the t
 run actually still took. The run starts when ``study.toml`` was written (just before
 the first task is sent); it must have run in one go (no resumed cells).
 
-    python -m nprates.bench.eta results/quick
+    python -m nprates.bench.eta results/quick 2      # the run used 2 workers
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from nprates.analysis.results_dir import CELLS_DIR, STUDY_FILE, read_cells
 from nprates.studies.progress import Progress
 
 
-def replay(results_dir, fractions=(0.25, 0.5, 0.75)) -> list[dict]:
+def replay(results_dir, workers: int | None, fractions=(0.25, 0.5, 0.75)) -> list[dict]:
     """``[{"fraction", "elapsed", "eta", "remaining", "error"}]``, one per fraction of the
     run's wall time: the ETA shown then, the seconds the run really still took, and the
-    relative error ``eta / remaining - 1`` (negative: too optimistic)."""
+    relative error ``eta / remaining - 1`` (negative: too optimistic). ``workers``: the
+    run's worker count (None: as for a remote scheduler)."""
     directory = Path(results_dir)
     rows, _ = read_cells(directory / CELLS_DIR)
     if not rows:
@@ -34,7 +35,7 @@ def replay(results_dir, fractions=(0.25, 0.5, 0.75)) -> list[dict]:
     out = []
     for fraction in fractions:
         now = start + fraction * (end - start)
-        bar = Progress("replay", len(stamped), enabled=False,
+        bar = Progress("replay", len(stamped), enabled=False, workers=workers,
                        pending=[(row["estimator"], int(row["n"])) for _, row in stamped])
         finished = [row for stamp, row in stamped if stamp <= now]
         bar.advance(len(finished), rows=finished)
@@ -47,11 +48,12 @@ def replay(results_dir, fractions=(0.25, 0.5, 0.75)) -> list[dict]:
 
 def main(argv=None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m nprates.bench.eta RESULTS_DIR", file=sys.stderr)
+    if len(args) not in (1, 2):
+        print("usage: python -m nprates.bench.eta RESULTS_DIR [WORKERS]", file=sys.stderr)
         return 2
+    workers = int(args[1]) if len(args) == 2 else None
     print(f"{'at':>5} {'elapsed s':>10} {'ETA s':>8} {'true s':>8} {'error':>7}")
-    for r in replay(args[0]):
+    for r in replay(args[0], workers):
         print(f"{r['fraction']:>5.0%} {r['elapsed']:>10.0f} {r['eta']:>8.0f} "
               f"{r['remaining']:>8.0f} {r['error']:>+7.0%}")
     return 0

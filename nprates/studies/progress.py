@@ -6,12 +6,13 @@ the heartbeats of long cells move); elsewhere (logs, pipes) nothing is shown unl
 asked, and then a plain line every ``log_interval`` seconds.
 
 The ETA does not assume that cells cost the same: small sizes run first and the
-largest cost most. ``CostModel`` predicts a cell's cost as ``s_e * n ** p_e`` for
+largest cost most. ``CostModel`` predicts a cell's fit time as ``s_e * n ** p_e`` for
 estimator ``e``, fitted to the fit times of the cells finished so far (per estimator, on
 a log-log scale), with the slope shrunk towards the prior ``p = 1`` (cost grows like n)
-where few sizes have finished. The time left is the elapsed time scaled by the predicted
-cost of the cells left over that of the cells done in this run, so the machine's speed
-and the number of workers cancel out.
+where few sizes have finished. The time left is the predicted fit time of the cells left
+divided by the number of workers running them. Where that number is unknown (a remote
+Dask scheduler) it is the elapsed time scaled by the predicted cost of the cells left over
+that of the cells done in this run.
 """
 
 from __future__ import annotations
@@ -95,11 +96,13 @@ class Progress:
     enabled : True, False, or None: show progress when ``stream`` is a terminal.
     stream : where to write (default stderr).
     log_interval : seconds between two plain lines when ``stream`` is no terminal.
+    workers : number of tasks running at once (None: unknown); settable later.
     """
 
     def __init__(self, name: str, total: int, resumed: int = 0, failed: int = 0,
                  pending=(), enabled: bool | None = None, stream=None,
-                 log_interval: float = 15.0, model: CostModel | None = None):
+                 log_interval: float = 15.0, model: CostModel | None = None,
+                 workers: int | None = None):
         self.name = name
         self.total = total
         self.resumed = resumed
@@ -110,6 +113,7 @@ class Progress:
         self.enabled = self.tty if enabled is None else bool(enabled)
         self.log_interval = log_interval
         self.model = model or CostModel()
+        self.workers = workers
         self.left = Counter(pending)
         self.finished: Counter = Counter()
         self.beat = ""
@@ -132,8 +136,10 @@ class Progress:
             return 0.0
         if not self.finished:
             return math.nan
-        done = sum(k * self.model.cost(e, n) for (e, n), k in self.finished.items())
         left = sum(k * self.model.cost(e, n) for (e, n), k in self.left.items())
+        if self.workers:
+            return left / self.workers
+        done = sum(k * self.model.cost(e, n) for (e, n), k in self.finished.items())
         if not (done > 0 and math.isfinite(left)):
             return math.nan
         elapsed = time.monotonic() - self.start if elapsed is None else elapsed

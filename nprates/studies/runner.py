@@ -10,7 +10,8 @@ from contextlib import nullcontext
 import pandas as pd
 
 from nprates.studies.cells import Task, error_message
-from nprates.studies.executors import execute, is_remote, open_executor, resolve_executor
+from nprates.studies.executors import (cpu_count, execute, is_remote, open_executor,
+                                       resolve_executor)
 from nprates.studies.progress import Progress
 from nprates.studies.check import CheckedStudy
 from nprates.studies.spec import Study
@@ -126,6 +127,8 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
     # the executor opens before anything is written: an unreachable scheduler is bad input
     with open_executor(executor if todo else "serial", workers, scheduler) as (pool, threads, where):
         store.prepare(study, set(files.values()), force=force)
+        bar.workers = 1 if pool is None else (
+            workers or cpu_count() if executor in ("process", "dask") and local else None)
         beats = tempfile.TemporaryDirectory(prefix="nprates-beats-") \
             if todo and bar.enabled and local else nullcontext()
         with beats as heartbeat, bar.ticking(heartbeat):
