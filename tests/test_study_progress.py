@@ -109,11 +109,26 @@ def test_a_real_fit_beats_with_its_epochs(tmp_path):
     assert beat.startswith("cell: epoch 2: training loss ") and "validation loss" in beat
 
 
-def test_eta_with_known_workers_divides_the_predicted_fit_time_left():
-    bar = Progress("s", 6, pending=[("e", 64)] * 3 + [("e", 256)] * 3, enabled=False,
-                   workers=2)
-    bar.advance(3, rows=rows("e", 64, 1.0, 3))
-    assert bar.eta() == pytest.approx(3 * 4.0 / 2)  # three cells of 4 s each on 2 workers
+def test_eta_with_known_workers_divides_the_predicted_time_left():
+    now = [0.0]
+    bar = Progress("s", 8, pending=[("e", 64)] * 4 + [("e", 256)] * 4, enabled=False,
+                   workers=2, clock=lambda: now[0])
+    bar.start_tasks(8)  # one cell per task: two run, six wait
+    for t in (1.0, 1.0, 2.0, 2.0):
+        now[0] = t
+        bar.advance(1, rows=rows("e", 64, 1.0))
+    # both workers busy all along on 1 s fits: no overhead; the two n=256 tasks running
+    # since t=2 have 4 s each to go at t=2, the two waiting 4 s each: 16 s on 2 workers
+    assert bar.eta() == pytest.approx(8.0)
+    now[0] = 3.0  # one second later, the running tasks are a second further
+    assert bar.eta() == pytest.approx(7.0)
+    now[0] = 0.0
+    slow = Progress("s", 2, pending=[("e", 64)] * 2, enabled=False, workers=1,
+                    clock=lambda: now[0])
+    slow.start_tasks(2)
+    now[0] = 2.0
+    slow.advance(1, rows=rows("e", 64, 1.0))  # 2 s of worker time for a 1 s fit
+    assert slow.eta() == pytest.approx(2.0)
 
 
 def test_eta_replay_of_a_finished_run(tmp_path):

@@ -19,30 +19,52 @@ from nprates.analysis.results_dir import CELLS_DIR, STUDY_FILE, read_cells
 from nprates.studies.progress import Progress
 
 
+def _tasks(directory: Path) -> list[tuple[float, list[dict]]]:
+    """The run's tasks in the order they finished: ``(seconds from the start, rows)``.
+    The rows of one task (replicates trained together) are written one after the
+    other: consecutive cells of the same (target, draw, estimator, n) within a second."""
+    rows, _ = read_cells(directory / CELLS_DIR)
+    if not rows:
+        raise ValueError(f"{directory}: no finished cells to replay")
+    start = (directory / STUDY_FILE).stat().st_mtime
+    stamped = sorted(((directory / CELLS_DIR / name).stat().st_mtime - start, row)
+                     for name, row in rows.items())
+    tasks: list[tuple[float, list[dict]]] = []
+    key = None
+    for stamp, row in stamped:
+        this = (row["target"], row.get("draw", 0), row["estimator"], row["n"])
+        if tasks and this == key and stamp - tasks[-1][0] < 1.0:
+            tasks[-1][1].append(row)
+        else:
+            tasks.append((stamp, [row]))
+        key = this
+    return tasks
+
+
 def replay(results_dir, workers: int | None, fractions=(0.25, 0.5, 0.75)) -> list[dict]:
     """``[{"fraction", "elapsed", "eta", "remaining", "error"}]``, one per fraction of the
     run's wall time: the ETA shown then, the seconds the run really still took, and the
     relative error ``eta / remaining - 1`` (negative: too optimistic). ``workers``: the
     run's worker count (None: as for a remote scheduler)."""
-    directory = Path(results_dir)
-    rows, _ = read_cells(directory / CELLS_DIR)
-    if not rows:
-        raise ValueError(f"{directory}: no finished cells to replay")
-    start = (directory / STUDY_FILE).stat().st_mtime
-    stamped = sorted(((directory / CELLS_DIR / name).stat().st_mtime, row)
-                     for name, row in rows.items())
-    end = stamped[-1][0]
+    tasks = _tasks(Path(results_dir))
+    end = tasks[-1][0]
+    pending = [(row["estimator"], int(row["n"])) for _, rows in tasks for row in rows]
     out = []
     for fraction in fractions:
-        now = start + fraction * (end - start)
-        bar = Progress("replay", len(stamped), enabled=False, workers=workers,
-                       pending=[(row["estimator"], int(row["n"])) for _, row in stamped])
-        finished = [row for stamp, row in stamped if stamp <= now]
-        bar.advance(len(finished), rows=finished)
-        eta = bar.eta(elapsed=now - start)
-        remaining = end - now
-        out.append({"fraction": fraction, "elapsed": now - start, "eta": eta,
-                    "remaining": remaining, "error": eta / remaining - 1.0})
+        now = fraction * end
+        clock = [0.0]
+        bar = Progress("replay", len(pending), pending=pending, enabled=False,
+                       workers=workers, clock=lambda: clock[0])
+        bar.start_tasks(len(tasks))
+        for stamp, rows in tasks:
+            if stamp > now:
+                break
+            clock[0] = stamp
+            bar.advance(len(rows), rows=rows)
+        clock[0] = now
+        eta, remaining = bar.eta(), end - now
+        out.append({"fraction": fraction, "elapsed": now, "eta": eta, "remaining": remaining,
+                    "error": eta / remaining - 1.0})
     return out
 
 

@@ -9,10 +9,12 @@ The ETA does not assume that cells cost the same: small sizes run first and the
 largest cost most. ``CostModel`` predicts a cell's fit time as ``s_e * n ** p_e`` for
 estimator ``e``, fitted to the fit times of the cells finished so far (per estimator, on
 a log-log scale), with the slope shrunk towards the prior ``p = 1`` (cost grows like n)
-where few sizes have finished. The time left is the predicted fit time of the cells left
-divided by the number of workers running them. Where that number is unknown (a remote
-Dask scheduler) it is the elapsed time scaled by the predicted cost of the cells left over
-that of the cells done in this run.
+where few sizes have finished. The time left is the predicted fit time of the cells left,
+scaled by the worker time the tasks done took per second of their fit time (start-up,
+data and scoring are no fit time), less the time the workers have already spent on the
+tasks they run now, divided by the number of workers. Where that number is unknown (a remote Dask scheduler) it is the
+elapsed time scaled by the predicted cost of the cells left over that of the cells done
+in this run.
 """
 
 from __future__ import annotations
@@ -97,12 +99,13 @@ class Progress:
     stream : where to write (default stderr).
     log_interval : seconds between two plain lines when ``stream`` is no terminal.
     workers : number of tasks running at once (None: unknown); settable later.
+    clock : the time in seconds (default ``time.monotonic``; replays pass their own).
     """
 
     def __init__(self, name: str, total: int, resumed: int = 0, failed: int = 0,
                  pending=(), enabled: bool | None = None, stream=None,
                  log_interval: float = 15.0, model: CostModel | None = None,
-                 workers: int | None = None):
+                 workers: int | None = None, clock=time.monotonic):
         self.name = name
         self.total = total
         self.resumed = resumed
@@ -117,7 +120,11 @@ class Progress:
         self.left = Counter(pending)
         self.finished: Counter = Counter()
         self.beat = ""
-        self.start = time.monotonic()
+        self.clock = clock
+        self.start = clock()
+        self._running: list[float] = []  # start times of the tasks running now
+        self._queued = 0                  # tasks not started yet
+        self._fit_done = 0.0              # fit seconds of the cells done in this run
         self._last = -float("inf")
         self._lock = threading.RLock()
         self._bar = None
@@ -129,26 +136,37 @@ class Progress:
 
     # -- what is shown -----------------------------------------------------------------------
 
-    def eta(self, elapsed: float | None = None) -> float:
-        """Predicted seconds left after ``elapsed`` seconds (default: since the start);
-        NaN before a cell of this run has finished."""
+    def start_tasks(self, tasks: int) -> None:
+        """``tasks`` tasks are sent to the workers now (``workers`` of them start)."""
+        now = self.clock()
+        running = min(tasks, self.workers or tasks)
+        self._running = [now] * running
+        self._queued = tasks - running
+
+    def eta(self) -> float:
+        """Predicted seconds left (NaN before a cell of this run has finished)."""
         if self.done >= self.total:
             return 0.0
         if not self.finished:
             return math.nan
         left = sum(k * self.model.cost(e, n) for (e, n), k in self.left.items())
+        now = self.clock()
         if self.workers:
-            return left / self.workers
+            spent = sum(now - started for started in self._running)
+            # worker time per second of fit time: what fit times leave out (start-up,
+            # data, scoring), measured on the tasks done
+            busy = self.workers * (now - self.start) - spent
+            overhead = max(busy / self._fit_done, 1.0) if self._fit_done > 0 else 1.0
+            return max(left * overhead - spent, 0.0) / self.workers
         done = sum(k * self.model.cost(e, n) for (e, n), k in self.finished.items())
         if not (done > 0 and math.isfinite(left)):
             return math.nan
-        elapsed = time.monotonic() - self.start if elapsed is None else elapsed
-        return elapsed * left / done
+        return (now - self.start) * left / done
 
     def status(self) -> str:
         """Failures, elapsed time, ETA and the latest heartbeat."""
         eta = self.eta()
-        text = (f"{self.failed} failed, {_clock(time.monotonic() - self.start)} elapsed, "
+        text = (f"{self.failed} failed, {_clock(self.clock() - self.start)} elapsed, "
                 f"ETA {'?' if math.isnan(eta) else _clock(eta)}")
         return f"{text} | {self.beat}" if self.beat else text
 
@@ -165,7 +183,7 @@ class Progress:
                 self._bar.set_postfix_str(self.status(), refresh=False)
                 self._bar.refresh()
                 return
-            now = time.monotonic()
+            now = self.clock()
             if force or now - self._last >= self.log_interval:
                 self._last = now
                 self.stream.write(self.line() + "\n")
@@ -174,18 +192,33 @@ class Progress:
     # -- events ------------------------------------------------------------------------------
 
     def advance(self, cells: int, failed: int = 0, rows=()) -> None:
-        """``cells`` more cells finished, ``failed`` of them not ok; ``rows`` are their
-        results rows (their estimator, n and fit_seconds teach the cost model)."""
+        """A task finished: ``cells`` more cells, ``failed`` of them not ok; ``rows`` are
+        their results rows (their estimator, n and fit_seconds teach the cost model)."""
         with self._lock:
             self.done += cells
             self.failed += failed
+            self._task_done(sum(float(row.get("fit_seconds", math.nan)) for row in rows))
             for row in rows:
                 key = (row["estimator"], int(row["n"]))
                 self.finished[key] += 1
                 if self.left[key] > 0:
                     self.left[key] -= 1
-                self.model.observe(key[0], key[1], float(row.get("fit_seconds", math.nan)))
+                seconds = float(row.get("fit_seconds", math.nan))
+                self.model.observe(key[0], key[1], seconds)
+                self._fit_done += seconds if math.isfinite(seconds) else 0.0
         self.show(force=self.done == self.total)
+
+    def _task_done(self, seconds: float) -> None:
+        """Free the worker of the task that ran ``seconds`` (the running task that started
+        closest to then) and start the next queued task on it."""
+        if not self._running:
+            return
+        now = self.clock()
+        began = now - (seconds if math.isfinite(seconds) else 0.0)
+        self._running.remove(min(self._running, key=lambda started: abs(started - began)))
+        if self._queued:
+            self._queued -= 1
+            self._running.append(now)
 
     def note(self, text: str) -> None:
         """Print a message on its own line (above the bar on a terminal)."""
@@ -226,7 +259,7 @@ class Progress:
     def finish(self, where: str) -> None:
         if not self.enabled:
             return
-        elapsed = _clock(time.monotonic() - self.start)
+        elapsed = _clock(self.clock() - self.start)
         failed = f", {self.failed} failed" if self.failed else ""
         resumed = f" ({self.resumed} resumed)" if self.resumed else ""
         with self._lock:

@@ -135,6 +135,7 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
             tasks = plan_tasks(checked, todo, threads, heartbeat)
             if tasks:
                 bar.note(f"{study.name}: {len(todo)} cells to run in {len(tasks)} tasks ({where})")
+                bar.start_tasks(len(tasks))
                 bar.show(force=True)
             for task, result in execute(tasks, pool):
                 if isinstance(result, BaseException):
