@@ -85,7 +85,8 @@ def test_rules_resolve_per_n_and_are_refused_for_a_target_without_a_dagger():
 def test_draws_have_their_own_seeds_and_draw_zero_keeps_todays():
     one, three = tiny(), tiny(target_draws=3)
     assert three.target_slots("sine") == ["sine", "sine/draw=1", "sine/draw=2"]
-    assert seeds.split_slot("sine/draw=2") == ("sine", 2) and seeds.split_slot("sine") == ("sine", 0)
+    assert seeds.split_slot("sine/draw=2") == ("sine", 2)
+    assert seeds.split_slot("sine") == ("sine", 0)
     # draw 0: the same streams and cell keys as a one-draw study (old directories stay valid)
     assert three.cell_key("sine", "ridge", 8, 0) == one.cell_key("sine", "ridge", 8, 0)
     assert np.array_equal(train_set(three, "sine", 8, 0)[1], train_set(one, "sine", 8, 0)[1])
@@ -95,7 +96,8 @@ def test_draws_have_their_own_seeds_and_draw_zero_keeps_todays():
     for a, b in (("sine", "sine/draw=1"), ("sine/draw=1", "sine/draw=2")):
         assert build_target(three, a).shift != build_target(three, b).shift   # the function
         assert not np.array_equal(train_set(three, a, 8, 0)[0], train_set(three, b, 8, 0)[0])
-        assert not np.array_equal(noise_free_test_set(three, a)[0], noise_free_test_set(three, b)[0])
+        assert not np.array_equal(noise_free_test_set(three, a)[0],
+                                  noise_free_test_set(three, b)[0])
     assert seeds.init_seed(0, "sine", "e", 8, 0, 1) != seeds.init_seed(0, "sine", "e", 8, 0)
     with pytest.raises(StudyError, match="target_draws: must be >= 1"):
         tiny(target_draws=0)

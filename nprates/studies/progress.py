@@ -12,9 +12,9 @@ a log-log scale), with the slope shrunk towards the prior ``p = 1`` (cost grows 
 where few sizes have finished. The time left is the predicted fit time of the cells left,
 scaled by the worker time the tasks done took per second of their fit time (start-up,
 data and scoring are no fit time), less the time the workers have already spent on the
-tasks they run now, divided by the number of workers. Where that number is unknown (a remote Dask scheduler) it is the
-elapsed time scaled by the predicted cost of the cells left over that of the cells done
-in this run.
+tasks they run now, divided by the number of workers. Where that number is unknown (a
+remote Dask scheduler) it is the elapsed time scaled by the predicted cost of the cells
+left over that of the cells done in this run.
 """
 
 from __future__ import annotations
