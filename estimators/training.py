@@ -32,6 +32,7 @@ host and device; once per epoch the shuffle order goes to the device and the los
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field, replace
 
@@ -40,6 +41,7 @@ import torch
 from .layers import replicate_state, set_replicate_state
 
 EVAL_TOKENS = 2 ** 16  # tokens (summed over replicates) per chunk of an evaluation pass
+_log = logging.getLogger(__name__)  # one DEBUG record per epoch
 
 
 @dataclass
@@ -238,6 +240,10 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
             val = evaluate(network, val_fns, Xv, Yv)
         # the epoch's one transfer to the host; metric is [] without metric_fn
         train, val, *metric = torch.cat([(total / seen).unsqueeze(0), val]).tolist()
+        if _log.isEnabledFor(logging.DEBUG):  # a heartbeat for progress displays
+            _log.debug("epoch %d: training loss %.4g, validation loss %.4g (mean of %d "
+                       "replicate(s))", epoch, sum(train) / len(train), sum(val) / len(val),
+                       len(active))
 
         improved, keep = [], []
         for i, r in enumerate(active):

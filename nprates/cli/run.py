@@ -15,7 +15,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from .options import device_name, module_name, worker_count
+from .options import (add_progress_options, device_name, module_name, progress_choice,
+                      worker_count)
 from .paths import writable_dir
 
 HELP = ("run a study: fit every estimator at every sample size and replicate into a "
@@ -31,8 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="results directory (default: "
                         "results/NAME, NAME the study's name); rerunning into it resumes")
     parser.add_argument("--executor", choices=("serial", "process", "dask"),
-                        help="where cells run (default: dask with --scheduler, process "
-                        "with --workers, else serial)")
+                        help="where cells run (default: dask with --scheduler, else a "
+                        "process pool of one single-threaded worker per core; serial with "
+                        "--workers 1 or on one core)")
     parser.add_argument("--workers", type=worker_count, metavar="N",
                         help="process-pool or Dask LocalCluster workers (default: CPU cores)")
     parser.add_argument("--scheduler", metavar="ADDR",
@@ -50,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "from MODULE (and its submodules), besides nprates and scikit-learn; "
                         "repeatable. A study file is code: trust only modules you know "
                         "(docs/trust.md)")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    add_progress_options(parser)
 
 
 @contextmanager
@@ -81,7 +83,7 @@ def run(args) -> int:
             results = run_study(study, out, executor=args.executor, workers=args.workers,
                                 scheduler=args.scheduler, device=args.device,
                                 force=args.force, retry_failed=args.retry_failed,
-                                progress=not args.quiet, trust=args.trust)
+                                progress=progress_choice(args), trust=args.trust)
     except StudyIncomplete as exc:
         print(f"nprates run: {exc}", file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ from sklearn.base import is_classifier
 from nprates.estimators.replicates import supports_batching
 from nprates.studies.build import (accepts_sequences, batches_replicates, build_target, call,
                                    check_keywords, estimator_class, make_estimator, needs_basis)
+from nprates.studies.capacity import is_rule
 from nprates.studies.capability import TASK_SET_PARAMS, build_task, make_classifier
 from nprates.studies.errors import StudyError
 from nprates.studies.fields import DEVICE_RE
@@ -115,7 +116,8 @@ def _check_estimator(study: Study, label: str, targets: dict, device: str):
                                  f"target's windows; target {tlabel!r} needs an integer "
                                  f"attribute window <= burn-in + 1 (got {window!r})")
         usable[tlabel] = target
-    for tlabel, target in (usable.items() if needs_basis(cls) else list(usable.items())[:1]):
+    each = needs_basis(cls) or any(is_rule(v) for v in spec.params.values())
+    for tlabel, target in (usable.items() if each else list(usable.items())[:1]):
         est = call(make_estimator, {"study": study, "label": label, "target": target,
                                     "device": device}, f"{name}.params", cls.__name__)
         _validate_params(est, name)
@@ -182,9 +184,9 @@ def check_study(study: Study, device: str | None = None, check_device: bool = Tr
         if est is not None and study.replicates > 1 and batches_replicates(est):
             batched.add(label)
     skip = {(t, e) for t, e, _ in skipped}
-    cells = tuple((t, e, n, r) for n in study.sizes for t in study.targets
-                  for e in study.estimators if (t, e) not in skip
-                  for r in range(study.replicates))
+    cells = tuple((slot, e, n, r) for n in study.sizes for t in study.targets
+                  for slot in study.target_slots(t) for e in study.estimators
+                  if (t, e) not in skip for r in range(study.replicates))
     return CheckedStudy(study=study, device=device, cells=cells, skipped=tuple(skipped),
                         batched=frozenset(batched))
 

@@ -56,14 +56,16 @@ def _count(workers: int) -> str:
 def resolve_executor(executor=None, workers: int | None = None, scheduler: str | None = None):
     """Check the executor options; return the executor name or the object given.
 
-    ``None`` means dask if a scheduler is given, a process pool if workers are, else
-    serial. Contradictory options raise StudyError naming the option.
+    ``None`` means dask if a scheduler is given, else a process pool of one
+    single-threaded worker per core (serial with ``workers=1`` or on one core).
+    Contradictory options raise StudyError naming the option.
     """
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
         raise StudyError("--workers", f"must be an integer >= 1, got {workers!r}")
     if executor is None:
-        executor = "dask" if scheduler else ("process" if workers else "serial")
+        serial = workers == 1 or (workers is None and cpu_count() == 1)
+        executor = "dask" if scheduler else ("serial" if serial else "process")
     if isinstance(executor, str):
         if executor not in EXECUTORS:
             raise StudyError("--executor", f"must be one of {', '.join(EXECUTORS)}, got "

@@ -22,6 +22,7 @@ TOML layout::
     length = 16                     # scored positions per sequence
     sizes = {start = 64, stop = 2048, num = 6}   # geometric grid, or a list [64, 128]
     replicates = 3                  # default 3
+    target_draws = 1                # functions drawn from each target class (default 1)
     test_size = 2000                # noise-free test sequences (default 2000)
     device = "auto"                 # auto | cpu | cuda | cuda:K (default auto)
     trust = ["mypkg"]               # modules besides nprates and sklearn that the study
@@ -41,6 +42,24 @@ TOML layout::
     [estimators.ssm]                # one or more estimators: label -> spec
     class = "nprates.estimators.SSMRegressor"         # "module.Class" or "module:Class"
     params = {width = 32, n_layers = 2}
+
+    [estimators.transformer]        # a size may grow with n: a capacity rule
+    class = "nprates.estimators.TransformerRegressor"
+    params = {n_heads = 2, width = {rule = "rate", c = 4.0, min = 8, max = 64, multiple = 2}}
+
+A *capacity rule* ``{rule = "rate", c, min = 1, max, multiple = 1}`` in place of a size
+hyperparameter (``width``, ``fnn_width``, ``d_state``, ...) gives the size
+``round(c * n ** (1 / (2 * a_dagger + 1)))`` for a cell of n training sequences, clipped
+to ``[min, max]`` and rounded to a multiple of ``multiple``; ``a_dagger`` is the target's
+effective smoothness (a target without one refuses the rule: give a number). The
+width of the theory's estimators grows at this rate (docs/theory.md section 6). Each
+row records the sizes used (column ``capacity``, JSON) and the parameter count
+(``n_params``); see ``nprates.studies.capacity``.
+
+``target_draws = K`` draws K independent functions from each target class (draw 0 is
+the function a one-draw study uses; draw D >= 1 has its own construction, data, test and
+initialisation seeds); rows carry the draw index (column ``draw``), so an exponent's
+interval can account for the variation between functions of the class.
 
 Capability study layout (docs/theory.md section 7; ``noise``, ``length``, ``sizes`` and
 ``[targets.*]`` are rate-study fields and are refused here)::
@@ -83,6 +102,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from nprates.studies.errors import StudyError
+from nprates.studies.seeds import draw_slot, split_slot
 from nprates.studies.fields import (DEVICE_RE, as_float, as_int, as_label, as_str, as_table,
                                     parse_sizes, reject_unknown)
 from nprates.studies.serialise import diff_paths, digest, dump_toml
@@ -98,11 +118,14 @@ except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
 
 TOP_FIELDS = ("name", "description", "seed", "noise", "length", "sizes", "train_size",
-              "replicates", "test_size", "device", "trust", "targets", "tasks", "estimators")
+TOP_FIELDS = ("name", "description", "seed", "noise", "length", "sizes", "train_size",
+              "replicates", "target_draws", "test_size", "device", "trust", "targets", "tasks",
+              "estimators")
 # fields of one kind of study only, with why the other kind has none
 _RATE_ONLY = {"noise": "its tasks are noise-free",
               "length": "its sequence lengths come from the tasks",
-              "sizes": "it trains every cell on train_size sequences"}
+              "sizes": "it trains every cell on train_size sequences",
+              "target_draws": "its task settings are fixed, not drawn"}
 # fields that change no cell's result: ignored when a directory's study is compared
 _COSMETIC = ("description", "device", "trust")
 
@@ -134,6 +157,8 @@ class Study:
         Training sequences of every cell.
     replicates : int
         Independent training sets per sample size (per task setting).
+    target_draws : int (rate studies)
+        Independent functions drawn from each target class (default 1).
     test_size : int
         Number of test sequences (drawn once per target or task setting).
     seed : int
@@ -162,6 +187,7 @@ class Study:
     length: int | None = None
     train_size: int | None = None
     replicates: int = 3
+    target_draws: int | None = None
     test_size: int = 2000
     seed: int = 0
     device: str = "auto"
@@ -218,6 +244,8 @@ class Study:
         self.noise = as_float(self.noise, "noise", 0.0)
         self.length = as_int(self.length, "length", 1)
         self.sizes, self.size_grid = parse_sizes(self.sizes)
+        self.target_draws = as_int(1 if self.target_draws is None else self.target_draws,
+                                   "target_draws", 1)
 
     def _normalise_capability_fields(self) -> None:
         for key, why in _RATE_ONLY.items():
@@ -298,7 +326,10 @@ class Study:
         else:
             out.update(seed=self.seed, noise=self.noise, length=self.length,
                        sizes=dict(self.size_grid) if self.size_grid else list(self.sizes),
-                       replicates=self.replicates, test_size=self.test_size, device=self.device)
+                       replicates=self.replicates)
+            if self.target_draws != 1:
+                out["target_draws"] = self.target_draws
+            out.update(test_size=self.test_size, device=self.device)
             out["targets"] = {k: v.to_dict() for k, v in self.targets.items()}
         out["estimators"] = {k: v.to_dict() for k, v in self.estimators.items()}
         return out
@@ -325,10 +356,16 @@ class Study:
         data.update(changes)
         return Study.from_dict(data, source=self.source)
 
+    def target_slots(self, label: str) -> list[str]:
+        """The target slots of a target's draws: ``label`` (draw 0), then
+        ``label/draw=D`` (``seeds.draw_slot``); cells run under these."""
+        return [draw_slot(label, d) for d in range(self.target_draws or 1)]
+
     def cell_key(self, target: str, estimator: str, n: int, replicate: int) -> str:
         """Unique key of a cell: its labels plus a hash of everything that shapes it.
 
-        ``target`` is a target label, or a task-setting label in a capability study.
+        ``target`` is a target slot (a target label, or ``TARGET/draw=D``), or a
+        task-setting label in a capability study.
         """
         parts = {"study": self.name, "seed": self.seed, "test_size": self.test_size,
                  "estimator": {estimator: self.estimators[estimator].to_dict()},
@@ -336,8 +373,11 @@ class Study:
         if self.kind == "capability":
             parts["task"] = {target: self.settings[target].to_dict()}
         else:
+            label, draw = split_slot(target)
             parts.update(noise=self.noise, length=self.length,
-                         target={target: self.targets[target].to_dict()})
+                         target={label: self.targets[label].to_dict()})
+            if draw:
+                parts["draw"] = draw
         return f"{target}/{estimator}/n={n}/r={replicate}#{digest(parts)[:12]}"
 
     def check(self, device: str | None = None, check_device: bool = True) -> "CheckedStudy":

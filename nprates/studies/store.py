@@ -35,6 +35,7 @@ from nprates.analysis.results_dir import (CELLS_DIR, STUDY_FILE, check_results_d
                                   read_cells_table, row_digest)
 from nprates.studies.errors import StudyError
 from nprates.studies.lock import LOCK_FILE, pid_alive
+from nprates.studies.seeds import draw_slot
 from nprates.studies.spec import Study
 
 FORMAT = 1
@@ -48,20 +49,25 @@ def cell_filename(target: str, estimator: str, n: int, replicate: int) -> str:
 
 
 def _clean(value):
+    """A JSON value: numpy scalars as Python numbers, NaN and infinities as null (strict
+    JSON; the reader gives NaN back)."""
     if isinstance(value, (np.integer,)):
         return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
     return value
 
 
 def write_cell(cells_dir: Path, row: dict) -> Path:
     """Write one row atomically as its cell file; returns the path."""
     row = {k: _clean(v) for k, v in row.items()}
-    name = cell_filename(row["target"], row["estimator"], row["n"], row["replicate"])
+    slot = draw_slot(row["target"], row.get("draw", 0))
+    name = cell_filename(slot, row["estimator"], row["n"], row["replicate"])
     final = Path(cells_dir) / name
     _write_text_atomic(final, json.dumps({"format": FORMAT, "sha256": row_digest(row),
-                                          "row": row}, sort_keys=True, indent=1, allow_nan=True))
+                                          "row": row}, sort_keys=True, indent=1, allow_nan=False))
     return final
 
 
@@ -198,4 +204,38 @@ def load_results(path) -> pd.DataFrame:
         directory = check_results_dir(path)
     except ValueError as exc:
         raise FileNotFoundError(str(exc)) from None
-    return read_cells_table(directory)
+    return for_kind(read_cells_table(directory))
+
+
+#: Columns that only one kind of study fills (the other leaves them at their defaults).
+KIND_COLUMNS = {
+    "rate": ("noise", "theory_exponent", "a_dagger", "draw", "opt_gap", "null_risk",
+             "trivial"),
+    "capability": ("task", "task_param", "task_value", "accuracy", "accuracy_se",
+                   "exact_match", "train_accuracy"),
+}
+
+
+def for_kind(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` without the columns of the other kind of study and without the per-row
+    ``versions`` JSON, which moves to ``table.attrs["versions"]`` (a dict: the record
+    most cells share). A table holding both kinds of rows keeps every column."""
+    tasks = table["task"].astype(str) if "task" in table else pd.Series("", index=table.index)
+    kinds = {"capability" if task else "rate" for task in tasks}
+    drop = []
+    if len(kinds) == 1:
+        other = "rate" if kinds == {"capability"} else "capability"
+        drop = list(KIND_COLUMNS[other])
+    versions = {}
+    if "versions" in table:
+        records = table["versions"].astype(str)
+        records = records[records.ne("") & records.ne("nan")]
+        if len(records):
+            try:
+                versions = json.loads(records.value_counts().index[0])
+            except ValueError:
+                versions = {}
+        drop.append("versions")
+    table = table.drop(columns=[c for c in drop if c in table])
+    table.attrs["versions"] = versions
+    return table
