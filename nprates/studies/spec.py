@@ -118,7 +118,6 @@ except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
 
 TOP_FIELDS = ("name", "description", "seed", "noise", "length", "sizes", "train_size",
-TOP_FIELDS = ("name", "description", "seed", "noise", "length", "sizes", "train_size",
               "replicates", "target_draws", "test_size", "device", "trust", "targets", "tasks",
               "estimators")
 # fields of one kind of study only, with why the other kind has none
