@@ -13,4 +13,4 @@ torch.set_num_threads(1)
 
 # The suite's study fixtures live in these test modules: trust them (nprates.studies.trust),
 # here and in the subprocesses the CLI tests start.
-os.environ["NPRATES_TRUST"] = "study_fixtures,test_capability_study,hardening_fixtures"
+os.environ["NPRATES_TRUST"] = "study_fixtures,test_capability_study,test_study_protocol,hardening_fixtures"

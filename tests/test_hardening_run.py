@@ -161,7 +161,8 @@ def _start_slow_run(tmp_path, pids, workers):
                  sizes=[8, 16, 32, 64], replicates=3)
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "nprates", "run", str(write_study(tmp_path, study)),
-            "--out", str(out), "--quiet"] + (["--workers", str(workers)] if workers else [])
+            "--out", str(out), "--quiet"] + (
+        ["--executor", "process", "--workers", str(workers)] if workers else [])
     proc = subprocess.Popen(argv, env=env_with_fixtures(), cwd=tmp_path,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 180
