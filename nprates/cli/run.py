@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import plan
 from .options import device_name, worker_count
 
 HELP = ("run a study: fit every estimator at every sample size and replicate into a "
@@ -32,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-failed", action="store_true",
                         help="recompute cells recorded as failed")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    plan.add_round_options(parser)
 
 
 def run(args) -> int:
@@ -39,6 +41,9 @@ def run(args) -> int:
 
     study = Study.from_toml(args.study, check=False)
     out = Path(args.out) if args.out else Path("results") / study.name
+    plan.check_round_options(args)
+    if args.until_width is not None:
+        return plan.run_rounds(args, study, out)
     try:
         results = run_study(study, out, executor=args.executor, workers=args.workers,
                             scheduler=args.scheduler, device=args.device, force=args.force,
