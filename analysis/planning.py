@@ -390,7 +390,8 @@ def plan_study(results: pd.DataFrame, width=None, budget_seconds=None, *, sizes=
     min_sizes : fewest sizes of a design (spread over the grid's range).
     min_replicates, max_replicates : range of replicates per size searched (a design
         never has fewer replicates than the pilot holds at any of its sizes).
-    n_boot, seed : bootstrap of the pilot's own intervals (``pairs.current_half_width``).
+    n_boot, seed : bootstrap of the pilot's own intervals (``pairs.current_half_width``;
+        ``n_boot=0`` leaves them out).
     """
     level = _check_level(level)
     if width is None and budget_seconds is None:
@@ -428,7 +429,8 @@ def plan_study(results: pd.DataFrame, width=None, budget_seconds=None, *, sizes=
     reason = "width" if reached else ("budget" if np.isfinite(budget_left) else "unreachable")
     pair_list = list(zip(spread["target"], spread["estimator"]))
     pairs = spread[["target", "estimator", "sd", "df"]].copy()
-    pairs["current_half_width"] = _current_half_widths(df, pair_list, level, n_boot, seed)
+    pairs["current_half_width"] = (_current_half_widths(df, pair_list, level, n_boot, seed)
+                                   if n_boot else math.nan)
     pairs["predicted_half_width"] = [design_half_width(sel, r, s, level) for s in spread["sd"]]
     cells = pd.DataFrame([{"estimator": e, "n": int(v), "seconds_per_cell": per_cell[j, k],
                            "existing": int(existing.get((e, int(v)), 0)),
@@ -493,7 +495,7 @@ def _compute(results: pd.DataFrame) -> float:
 def run_adaptive(run_design, width: float, grid, *, budget_seconds=None, targets=None,
                  estimators=None, level: float = 0.95, spending: str = "harmonic",
                  pilot_replicates: int = 2, min_sizes: int = 4, max_rounds: int = 8,
-                 growth: float = 4.0, n_boot: int = 1000, seed=0,
+                 growth: float = 4.0, aim: float = 1.0, n_boot: int = 1000, seed=0,
                  on_round=None) -> AdaptiveResult:
     """Run a study in rounds until every exponent interval's half-width is at most
     ``width`` or the budget is spent (the module docstring gives the rule).
@@ -505,14 +507,16 @@ def run_adaptive(run_design, width: float, grid, *, budget_seconds=None, targets
     targets, estimators : the pairs that must reach W (default: all in the results).
     level : nominal level; spending : "harmonic" (look j at 1 - (1 - level) / j) or
         "none"; pilot_replicates, min_sizes : the first round's design; max_rounds :
-        looks at most; growth : replicates grow at most this factor per round.
+        looks at most; growth : replicates grow at most this factor per round; aim :
+        each round is planned for half-width ``aim * width`` (below 1: fewer looks).
     on_round : optional callable(round row dict) called after every look.
     """
     level = _check_level(level)
     if not (np.isfinite(width) and width > 0):
         raise ValueError(f"width must be a positive number, got {width}")
-    if int(max_rounds) < 1 or growth <= 1 or int(pilot_replicates) < 2:
-        raise ValueError("need max_rounds >= 1, growth > 1 and pilot_replicates >= 2")
+    if int(max_rounds) < 1 or growth <= 1 or int(pilot_replicates) < 2 or not 0 < aim <= 1:
+        raise ValueError("need max_rounds >= 1, growth > 1, pilot_replicates >= 2 and "
+                         "0 < aim <= 1")
     look_level(level, 1, spending)
     sizes = list(size_sets(grid, (), min_sizes)[0])
     reps = int(pilot_replicates)
@@ -545,9 +549,9 @@ def run_adaptive(run_design, width: float, grid, *, budget_seconds=None, targets
             stop = "max_rounds"
         else:
             try:
-                plan = plan_study(df, width, budget_seconds, sizes=grid, level=look_level(
+                plan = plan_study(df, aim * width, budget_seconds, sizes=grid, level=look_level(
                     level, look + 1, spending), min_sizes=min_sizes, min_replicates=reps,
-                    n_boot=n_boot, seed=seed)
+                    n_boot=0)
             except ValueError as exc:
                 if not str(exc).startswith("budget_seconds"):
                     raise

@@ -9,9 +9,9 @@ seeds and cell keys as in the full study, resumable (a killed run keeps its fini
 cells; running again resumes from them) and readable by ``nprates fit`` / ``report``.
 The directory's ``study.toml`` records the last round's study.
 
-A directory holding another study (differing in anything but sizes and replicates), or
-cells the rounds' study would not keep (e.g. of estimators left out by ``estimators=``),
-is refused: nothing there is ever deleted.
+A directory holding another study (differing in anything but sizes and replicates, e.g.
+holding estimators left out by ``estimators=``) is refused. Since each round's sizes and
+replicates include every size and replicate already there, no cell is ever deleted.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pandas as pd
 from nprates.analysis.planning import AdaptiveResult, run_adaptive, size_sets
 from nprates.studies.errors import StudyError
 from nprates.studies.spec import Study
-from nprates.studies.store import ResultsStore, cell_filename, load_results
+from nprates.studies.store import ResultsStore, load_results
 
 _ROUND_FIELDS = ("sizes", "replicates")
 
@@ -65,14 +65,6 @@ class _Rounds:
         if other:
             raise StudyError("--out", f"{self.out} holds a different study (differs in "
                              f"{', '.join(other[:6])}); choose another directory")
-        keep = {cell_filename(t, e, n, r) for t in study.targets for e in study.estimators
-                for n in sizes for r in range(reps)}
-        lost = [f"{r.target}/{r.estimator}/n={r.n}/r={r.replicate}" for r in held.itertuples()
-                if cell_filename(r.target, r.estimator, r.n, r.replicate) not in keep]
-        if lost:
-            raise StudyError("--out", f"{self.out} holds {len(lost)} cell(s) outside the "
-                             f"study run in rounds (first: {lost[0]}), e.g. of estimators "
-                             f"left out: choose another directory")
         return study, bool(diff)
 
     def __call__(self, sizes, replicates) -> pd.DataFrame:
