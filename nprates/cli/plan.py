@@ -93,6 +93,15 @@ def run_rounds(args, study, out) -> int:
         print(f"nprates run: {exc}", file=sys.stderr)
         return 1
     print(result.summary())
+    try:
+        same = result.same_compute_design(list(study.sizes))
+    except ValueError as exc:  # the measured cost model prices every design above the run
+        print(f"no fixed design to compare: {exc}")
+    else:
+        print(f"a fixed design with the same compute ({len(same['sizes'])} sizes x "
+              f"{same['replicates']} replicates, {same['seconds']:.0f} s) is predicted to "
+              f"reach half-width {same['half_width']:.4f} at level 0.95 (spread and cost as "
+              f"measured)")
     print(f"stopped by: {result.stopped_by}")
     return 0
 
