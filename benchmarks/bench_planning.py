@@ -30,6 +30,7 @@ import json
 import math
 import sys
 import time
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def one_adaptive(args):
     name, spending, i = args
     s = SETTINGS[name]
     sim = SimulatedStudy(s["exponent"], noise=s["noise"], cost_power=s["cost_power"],
-                         seed=[i, hash(name) % 1000], **_curve_kwargs(s))
+                         seed=[i, zlib.crc32(name.encode())], **_curve_kwargs(s))
     res = run_adaptive(sim, s["width"], s["sizes"], level=LEVEL, spending=spending, seed=i,
                        aim=AIM)
     (fit,) = res.fits.values()
@@ -76,7 +77,7 @@ def one_adaptive(args):
 def one_fixed(args):
     name, sizes, reps, i = args
     s = SETTINGS[name]
-    rng = np.random.default_rng([i, 7, hash(name) % 1000])
+    rng = np.random.default_rng([i, 7, zlib.crc32(name.encode())])
     table = simulate_curves(s["exponent"], sizes=sizes, replicates=reps, noise=s["noise"],
                             seed=rng, **_curve_kwargs(s))
     fit = fit_rate(table, level=LEVEL, n_boot=1000, seed=i, second_opinion=False)

@@ -115,6 +115,8 @@ def test_adaptive_rule_stops_at_the_width():
     (fit,) = res.fits.values()
     assert fit.ci[1] - fit.ci[0] == pytest.approx(2 * res.half_width)
     assert "stopped by: width" in res.summary()
+    same = res.same_compute_design(GRID)
+    assert same["seconds"] <= res.seconds and len(same["sizes"]) >= 4
 
 
 def test_adaptive_rule_stops_on_budget_and_rounds():
