@@ -62,7 +62,10 @@ from .rates import fit_rate
 from .simulate import simulate_curves
 
 SPENDING = ("harmonic", "none")
-STOPS = ("width", "budget", "max_rounds")
+
+
+class BudgetSpent(ValueError):
+    """No design with new cells fits what is left of the budget."""
 
 
 def _t_quantile(p: float, df) -> np.ndarray:
@@ -362,8 +365,8 @@ def fixed_design(grid, sd: float, cost: CostModel, width=None, budget_seconds=No
     best = _search(size_sets(grid, (), min_sizes), np.arange(2, int(max_replicates) + 1),
                    float(sd), cost, ests, int(n_targets), {}, W, budget, level)
     if best is None:
-        raise ValueError(f"budget_seconds: no design of >= {min_sizes} sizes x 2 replicates "
-                         f"fits {budget:.0f} s")
+        raise BudgetSpent(f"budget_seconds: no design of >= {min_sizes} sizes x 2 replicates "
+                          f"fits {budget:.0f} s")
     key, sel, r, hw, sec = best[:5]
     return {"sizes": [int(v) for v in sel], "replicates": r, "half_width": hw,
             "seconds": sec, "reached": key[0] == 0 and width is not None}
@@ -422,8 +425,8 @@ def plan_study(results: pd.DataFrame, width=None, budget_seconds=None, *, sizes=
     best = _search(sets, np.arange(r_floor, int(max_replicates) + 1), float(spread["sd"].max()),
                    cost, ests, n_targets, have, W, budget_left, level)
     if best is None:
-        raise ValueError(f"budget_seconds: no design with new cells fits the "
-                         f"{budget_left:.0f} s left of the budget ({spent:.0f} s spent)")
+        raise BudgetSpent(f"budget_seconds: no design with new cells fits the "
+                          f"{budget_left:.0f} s left of the budget ({spent:.0f} s spent)")
     key, sel, r, hw, new_sec, new, per_cell = best
     reached = key[0] == 0 and width is not None
     reason = "width" if reached else ("budget" if np.isfinite(budget_left) else "unreachable")
@@ -504,8 +507,8 @@ def _compute(results: pd.DataFrame) -> float:
 def run_adaptive(run_design, width: float, grid, *, budget_seconds=None, targets=None,
                  estimators=None, level: float = 0.95, spending: str = "harmonic",
                  pilot_replicates: int = 2, min_sizes: int = 4, max_rounds: int = 12,
-                 growth: float = 4.0, min_growth: float = 1.2, aim: float = 1.0, n_boot: int = 1000, seed=0,
-                 on_round=None) -> AdaptiveResult:
+                 growth: float = 4.0, min_growth: float = 1.2, aim: float = 1.0,
+                 n_boot: int = 1000, seed=0, on_round=None) -> AdaptiveResult:
     """Run a study in rounds until every exponent interval's half-width is at most
     ``width`` or the budget is spent (the module docstring gives the rule).
 
@@ -563,16 +566,16 @@ def run_adaptive(run_design, width: float, grid, *, budget_seconds=None, targets
                 plan = plan_study(df, aim * width, budget_seconds, sizes=grid, level=look_level(
                     level, look + 1, spending), min_sizes=min_sizes, min_replicates=reps,
                     n_boot=0)
-            except ValueError as exc:
-                if not str(exc).startswith("budget_seconds"):
-                    raise
+            except BudgetSpent:
                 stop = "budget"
             else:
-                if plan.new_cells == 0:
-                    stop = "budget"
                 sizes = plan.sizes
-                low = max(reps + 1, math.ceil(min_growth * reps))
-                reps = min(max(plan.replicates, low), max(low, int(growth * reps)))
+                high = max(reps + 1, int(growth * reps))
+                if plan.reached:  # at least min_growth: fewer looks (a budget plan is kept)
+                    high = max(high, math.ceil(min_growth * reps))
+                    reps = min(max(plan.replicates, math.ceil(min_growth * reps)), high)
+                else:
+                    reps = min(plan.replicates, high)
         if stop is not None:
             return AdaptiveResult(rounds=pd.DataFrame(rounds), stopped_by=stop, fits=fits,
                                   width=float(width),
