@@ -4,9 +4,9 @@ width at least compute, and an adaptive rule that runs a study in rounds until i
 Three models, all estimated from a pilot results table (``nprates.analysis.schema``):
 
 cost
-    seconds of one cell (``fit_seconds``) as ``exp(a_e) * n^b_e`` per estimator e,
-    least squares on log seconds against log n (b clipped to [0, 3]; b = 1 when the
-    pilot holds one size only).
+    seconds of one cell (``fit_seconds``) per estimator: the pilot's mean seconds at
+    each size it holds, interpolated linearly in (log n, log seconds) between them and
+    extended beyond them along the least-squares slope of log seconds on log n.
 spread
     the standard deviation of log risk within a size, pooled over the sizes of each
     (target, estimator) with two or more successful replicates, with its degrees of
@@ -150,20 +150,32 @@ def _ok_rows(results: pd.DataFrame, targets, estimators) -> pd.DataFrame:
 
 @dataclass
 class CostModel:
-    """Seconds of one cell: ``exp(log_scale[e]) * n ** power[e]`` per estimator e.
+    """Seconds of one cell per estimator e, from the pilot's timed cells.
 
-    Fitted by least squares of log ``fit_seconds`` on log n over the successful cells.
+    Through the logs of the per-size mean ``fit_seconds`` (``log_n[e]``,
+    ``log_seconds[e]``), linear in log n between the measured sizes, and beyond them along ``power[e]``, the
+    least-squares slope of log seconds on log n over all cells (clipped to [0, 3]; 1 when
+    the pilot holds one size only). ``CostModel.power_law`` builds a pure power law.
     """
 
-    log_scale: dict
+    log_n: dict
+    log_seconds: dict
     power: dict
+
+    @classmethod
+    def power_law(cls, scale: float, power: float, estimator: str = "sim") -> "CostModel":
+        """``seconds = scale * n ** power`` for one estimator."""
+        if not scale > 0:
+            raise ValueError(f"scale must be > 0, got {scale}")
+        return cls({estimator: np.zeros(1)}, {estimator: np.full(1, math.log(scale))},
+                   {estimator: float(power)})
 
     @classmethod
     def from_results(cls, results: pd.DataFrame, estimators=None) -> "CostModel":
         df = _ok_rows(results, None, estimators)
         sec = pd.to_numeric(df.get("fit_seconds"), errors="coerce")
         use = (df["status"] == "ok") & np.isfinite(sec) & (sec > 0)
-        log_scale, power = {}, {}
+        log_n, log_seconds, power = {}, {}, {}
         for est in sorted(df["estimator"].unique()):
             sel = use & (df["estimator"] == est)
             if not sel.any():
@@ -171,20 +183,24 @@ class CostModel:
                                  f"fit_seconds > 0; the cost model needs a timed pilot")
             x = np.log(df.loc[sel, "n"].to_numpy(dtype=float))
             y = np.log(sec[sel].to_numpy(dtype=float))
-            b = 1.0
-            if len(np.unique(x)) >= 2:
-                b = float(np.clip(np.polyfit(x, y, 1)[0], 0.0, 3.0))
-            log_scale[est] = float(np.mean(y - b * x))
-            power[est] = b
-        return cls(log_scale, power)
+            means = pd.Series(np.exp(y)).groupby(x).mean()
+            log_n[est] = means.index.to_numpy(dtype=float)
+            log_seconds[est] = np.log(means.to_numpy(dtype=float))
+            power[est] = (float(np.clip(np.polyfit(x, y, 1)[0], 0.0, 3.0))
+                          if len(means) >= 2 else 1.0)
+        return cls(log_n, log_seconds, power)
 
     def seconds(self, estimator: str, n) -> np.ndarray:
         """Predicted seconds of one cell of ``estimator`` at sizes ``n``."""
         if estimator not in self.power:
             raise ValueError(f"estimator {estimator!r} has no cost model (known: "
                              f"{sorted(self.power)})")
-        n = np.asarray(n, dtype=float)
-        return np.exp(self.log_scale[estimator] + self.power[estimator] * np.log(n))
+        x = np.log(np.asarray(n, dtype=float))
+        xs, ys, b = self.log_n[estimator], self.log_seconds[estimator], self.power[estimator]
+        y = np.interp(x, xs, ys)
+        y = np.where(x < xs[0], ys[0] + b * (x - xs[0]), y)
+        y = np.where(x > xs[-1], ys[-1] + b * (x - xs[-1]), y)
+        return np.exp(y)
 
 
 def log_risk_spread(results: pd.DataFrame, targets=None, estimators=None) -> pd.DataFrame:

@@ -111,7 +111,7 @@ def run(n_sim: int, workers: int) -> pd.DataFrame:
                 rows.append(_summary(res, f"adaptive ({spending})", name))
                 print(f"{name} {spending}: {rows[-1]} ({time.perf_counter() - t0:.0f} s)",
                       flush=True)
-            cost = CostModel({"sim": math.log(1e-3)}, {"sim": s["cost_power"]})
+            cost = CostModel.power_law(1e-3, s["cost_power"])
             plan = fixed_design(s["sizes"], s["noise"], cost, width=s["width"], level=LEVEL)
             per_rep = plan["seconds"] / plan["replicates"]
             reps = plan["replicates"]

@@ -130,7 +130,7 @@ def test_adaptive_rule_stops_on_budget_and_rounds():
 
 
 def test_fixed_design():
-    cost = CostModel({"sim": math.log(1e-3)}, {"sim": 1.0})
+    cost = CostModel.power_law(1e-3, 1.0)
     design = fixed_design(GRID, 0.2, cost, width=0.05)
     assert design["reached"] and design["half_width"] <= 0.05
     assert design_half_width(design["sizes"], design["replicates"] - 1, 0.2) > 0.05
