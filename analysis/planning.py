@@ -126,7 +126,8 @@ def design_half_width(sizes, replicates, sd, level: float = 0.95):
 
 # --------------------------------------------------------------------------- pilot models
 
-def _ok_rows(results: pd.DataFrame, targets, estimators) -> pd.DataFrame:
+def _selected_rows(results: pd.DataFrame, targets, estimators) -> pd.DataFrame:
+    """The rows of the named targets and estimators (all statuses; labels as str)."""
     if not isinstance(results, pd.DataFrame) or results.empty:
         raise ValueError("results must be a non-empty results table (DataFrame)")
     missing = [c for c in ("target", "estimator", "n", "replicate", "risk", "status")
@@ -172,7 +173,7 @@ class CostModel:
 
     @classmethod
     def from_results(cls, results: pd.DataFrame, estimators=None) -> "CostModel":
-        df = _ok_rows(results, None, estimators)
+        df = _selected_rows(results, None, estimators)
         sec = pd.to_numeric(df.get("fit_seconds"), errors="coerce")
         use = (df["status"] == "ok") & np.isfinite(sec) & (sec > 0)
         log_n, log_seconds, power = {}, {}, {}
@@ -210,7 +211,7 @@ def log_risk_spread(results: pd.DataFrame, targets=None, estimators=None) -> pd.
     deviation of log risk over the sizes with >= 2 successful replicates), df (its
     degrees of freedom, sum of m_k - 1) and sizes (how many sizes contributed).
     """
-    df = _ok_rows(results, targets, estimators)
+    df = _selected_rows(results, targets, estimators)
     df = df[df["status"] == "ok"]
     rows = []
     for (tgt, est), g in df.groupby(["target", "estimator"], sort=True):
@@ -422,7 +423,7 @@ def plan_study(results: pd.DataFrame, width=None, budget_seconds=None, *, sizes=
     if int(min_replicates) < 2 or int(max_replicates) < int(min_replicates):
         raise ValueError(f"need 2 <= min_replicates <= max_replicates, got {min_replicates}, "
                          f"{max_replicates}")
-    df = _ok_rows(results, targets, estimators)
+    df = _selected_rows(results, targets, estimators)
     spread = log_risk_spread(df)
     cost = CostModel.from_results(df)
     ests = sorted(df["estimator"].unique())
@@ -554,7 +555,7 @@ def run_adaptive(run_design, width: float, grid, *, budget_seconds=None, targets
     while True:
         look += 1
         results = run_design(sizes, reps)
-        df = _ok_rows(results, targets, estimators)
+        df = _selected_rows(results, targets, estimators)
         held = sorted(set(np.unique(df["n"].to_numpy(dtype=np.int64)).tolist()))
         reps = max(reps, int(df.groupby(["target", "estimator", "n"]).size().max()))
         lev = look_level(level, look, spending)
