@@ -61,7 +61,7 @@ from scipy import special
 from .rates import fit_rate
 from .simulate import simulate_curves
 
-SPENDING = ("harmonic", "none")
+SPENDING = ("sqrt", "harmonic", "none")
 
 
 class BudgetSpent(ValueError):
@@ -81,17 +81,20 @@ def _check_level(level) -> float:
     return level
 
 
-def look_level(level: float, look: int, spending: str = "harmonic") -> float:
+def look_level(level: float, look: int, spending: str = "sqrt") -> float:
     """Confidence level of the interval reported at look ``look`` (1 = the pilot).
 
-    ``"harmonic"``: ``1 - (1 - level) / look``; ``"none"``: ``level`` at every look.
+    ``"sqrt"``: ``1 - (1 - level) / sqrt(look)``; ``"harmonic"``: ``1 - (1 - level) /
+    look``; ``"none"``: ``level`` at every look.
     """
     level = _check_level(level)
     if spending not in SPENDING:
         raise ValueError(f"unknown spending {spending!r}; choose one of {list(SPENDING)}")
     if int(look) < 1:
         raise ValueError(f"look must be >= 1, got {look}")
-    return level if spending == "none" else 1 - (1 - level) / int(look)
+    if spending == "none":
+        return level
+    return 1 - (1 - level) / (math.sqrt(int(look)) if spending == "sqrt" else int(look))
 
 
 def design_half_width(sizes, replicates, sd, level: float = 0.95):
@@ -522,7 +525,7 @@ def _compute(results: pd.DataFrame) -> float:
 
 
 def run_adaptive(run_design, width: float, grid, *, budget_seconds=None, targets=None,
-                 estimators=None, level: float = 0.95, spending: str = "harmonic",
+                 estimators=None, level: float = 0.95, spending: str = "sqrt",
                  pilot_replicates: int = 2, min_sizes: int = 4, max_rounds: int = 12,
                  growth: float = 4.0, min_growth: float = 1.2, aim: float = 1.0,
                  n_boot: int = 1000, seed=0, on_round=None) -> AdaptiveResult:
@@ -534,8 +537,8 @@ def run_adaptive(run_design, width: float, grid, *, budget_seconds=None, targets
     width : the half-width W; grid : the study's sizes.
     budget_seconds : compute budget (sum of ``fit_seconds``); None: none.
     targets, estimators : the pairs that must reach W (default: all in the results).
-    level : nominal level; spending : "harmonic" (look j at 1 - (1 - level) / j) or
-        "none"; pilot_replicates, min_sizes : the first round's design; max_rounds :
+    level : nominal level; spending : "sqrt" (look j at 1 - (1 - level) / sqrt(j)),
+        "harmonic" (at 1 - (1 - level) / j) or "none"; pilot_replicates, min_sizes : the first round's design; max_rounds :
         looks at most; growth, min_growth : replicates grow by at most ``growth`` and at
         least ``min_growth`` times (and by at least one) per round; aim :
         each round is planned for half-width ``aim * width`` (below 1: fewer looks).

@@ -96,7 +96,8 @@ def test_plan_within_budget_and_bad_input():
 
 def test_look_levels():
     assert look_level(0.95, 1) == pytest.approx(0.95)
-    assert look_level(0.95, 4) == pytest.approx(1 - 0.05 / 4)
+    assert look_level(0.95, 4) == pytest.approx(1 - 0.05 / 2)
+    assert look_level(0.95, 4, spending="harmonic") == pytest.approx(1 - 0.05 / 4)
     assert look_level(0.95, 4, spending="none") == 0.95
     with pytest.raises(ValueError, match="spending"):
         look_level(0.95, 2, spending="pocock")
