@@ -21,6 +21,7 @@ COMMANDS = {
     "fit": "nprates.cli.fit",
     "compare": "nprates.cli.compare",
     "run": "nprates.cli.run",
+    "plan": "nprates.cli.plan",
     "report": "nprates.cli.report",
     "demo": "nprates.cli.demo",
     "bench": "nprates.cli.bench",

@@ -15,6 +15,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import plan
 from .options import (add_progress_options, device_name, module_name, progress_choice,
                       worker_count)
 from .paths import writable_dir
@@ -53,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "repeatable. A study file is code: trust only modules you know "
                         "(docs/trust.md)")
     add_progress_options(parser)
+    plan.add_round_options(parser)
 
 
 @contextmanager
@@ -78,6 +80,9 @@ def run(args) -> int:
     drop_current_folder()
     study = Study.from_toml(args.study, check=False)
     out = writable_dir(Path(args.out) if args.out else Path("results") / study.name, "--out")
+    plan.check_round_options(args)
+    if args.until_width is not None:
+        return plan.run_rounds(args, study, out)
     try:
         with _sigterm_as_interrupt():
             results = run_study(study, out, executor=args.executor, workers=args.workers,
