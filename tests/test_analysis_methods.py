@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -105,21 +104,6 @@ def test_constant_risk_is_an_error_not_a_zero_interval(table):
     t["risk"] = 0.25
     with pytest.raises(InsufficientData, match="'risk' is constant"):
         fit_rate(t)
-
-
-def test_no_private_analysis_module_imported_outside_analysis():
-    bad = []
-    for path in ROOT.rglob("*.py"):
-        rel = path.relative_to(ROOT)
-        if rel.parts[0] in ("analysis", ".git") or "site-packages" in rel.parts:
-            continue
-        for line in path.read_text(errors="ignore").splitlines():
-            if re.search(r"(nprates\.)?analysis\._\w+\s+import|from\s+nprates\.analysis\._",
-                         line):
-                bad.append(f"{rel}: {line.strip()}")
-    assert not bad, bad
-    private = [p.name for p in (ROOT / "analysis").rglob("_*.py") if p.name != "__init__.py"]
-    assert private == []
 
 
 def test_fit_all_and_compare_accept_method_objects(table):
