@@ -9,8 +9,11 @@ that stops early (patience exhausted, or a loss that is NaN or inf) is removed f
 batch, with its optimiser state, so the others go on exactly as if trained alone.
 
 An optional validation metric (``metric_fn``, e.g. a classifier's accuracy) is evaluated
-on the network outputs of the validation loss's pass and recorded per epoch; early
-stopping stays on the validation loss.
+on the network outputs of the validation loss's pass and recorded per epoch, and on the
+training split with the restored weights (``ReplicateOutcome.train_metric``). Early
+stopping is on the validation loss, or with ``TrainingConfig.stop_on_metric`` on the
+metric (higher is better): the restored weights are those of the first epoch with the
+highest validation metric, and patience counts epochs without a higher one.
 
 Device traffic: the data arrive on the device once; per step nothing is copied between
 host and device; once per epoch the shuffle order goes to the device and the loss values
@@ -47,6 +50,7 @@ class TrainingConfig:
     max_steps: int | None = None
     min_steps: int = 0
     ssm_lr: float | None = None
+    stop_on_metric: bool = False  # early stopping on the validation metric (module docstring)
 
 
 @dataclass
@@ -63,6 +67,9 @@ class ReplicateOutcome:
     best_epoch: int = 0
     val_loss: float = math.inf                          # best validation loss (NaN: none)
     train_loss: float = math.nan                        # of the restored weights, eval mode
+    train_metric: float = math.nan                      # likewise (NaN: no metric_fn)
+    best_score: float = math.inf                        # lower is better: the validation
+                                                        # loss, or minus the metric
     diverged_epoch: int | None = None
 
 
@@ -148,9 +155,11 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
     config : ``TrainingConfig``.
     metric_fn : ``metric_fn(outputs, targets) -> (R,)`` float, or None: a per-replicate validation
         metric, evaluated like the validation loss (same outputs, same averaging over the
-        validation sequences) and recorded in ``val_metric_history``; it does not steer
-        early stopping.
+        validation sequences) and recorded in ``val_metric_history``; it steers early
+        stopping when ``config.stop_on_metric`` (which requires it).
     """
+    if config.stop_on_metric and metric_fn is None:
+        raise ValueError("config.stop_on_metric needs a metric_fn to stop on")
     R, n_train = X_train.shape[:2]
     device = X_train.device
     optimizer = _optimizer(network, config)
@@ -188,6 +197,7 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
         # the epoch's one transfer to the host; metric is [] without metric_fn
         train, val, *metric = torch.cat([(total / seen).unsqueeze(0), val]).tolist()
 
+        score = [-m for m in metric[0]] if config.stop_on_metric else val  # lower is better
         improved, keep = [], []
         for i, r in enumerate(active):
             out = outcomes[r]
@@ -199,7 +209,8 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
             if not math.isfinite(train[i]) or (Xv is not None and not math.isfinite(val[i])):
                 out.diverged_epoch = epoch
                 continue
-            if Xv is None or val[i] < out.val_loss:
+            if Xv is None or score[i] < out.best_score:
+                out.best_score = score[i]
                 out.val_loss, out.best_epoch = val[i], epoch
                 improved.append(i)
             if epoch - out.best_epoch < config.patience or steps < config.min_steps:
@@ -221,9 +232,11 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
             break
 
     set_replicate_state(network, best)
-    final = evaluate(network, (loss_fn,), X_train, Y_train)[0].tolist()
-    for out, loss in zip(outcomes, final):
+    final = evaluate(network, val_fns, X_train, Y_train).tolist()
+    for out, loss, *train_metric in zip(outcomes, *final):
         out.train_loss = loss
+        if train_metric:
+            out.train_metric = train_metric[0]
         if X_val is None:
             out.val_loss = math.nan
     return outcomes
