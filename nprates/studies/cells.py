@@ -34,7 +34,8 @@ from nprates.estimators.replicates import fit_replicates
 from nprates.studies import seeds
 from nprates.studies.build import (accepts_sequences, build_target, make_estimator,
                                    target_number, test_set, train_set, with_random_state)
-from nprates.studies.capability import build_task, make_classifier, test_batch, train_batch
+from nprates.studies.capability import (build_task, capability_columns, make_classifier,
+                                        test_batch, train_batch)
 from nprates.studies.spec import Study
 from nprates.tasks import exact_match_per_sequence, token_accuracy_per_sequence
 
@@ -137,7 +138,10 @@ def _fitted_attributes(row: dict, est, seconds: float) -> dict:
                val_loss=_fitted_number(est, "val_loss_"),
                n_params=_fitted_number(est, "n_params_"), epochs=_fitted_number(est, "n_epochs_"),
                fit_seconds=seconds if math.isnan(fit_seconds) else fit_seconds,
-               device=str(getattr(est, "device_", "cpu")))
+               device=str(getattr(est, "device_", "cpu")),
+               stopped_by=str(getattr(est, "stopped_by_", "")),
+               lr=_fitted_number(est, "lr_"),
+               selection_seconds=_fitted_number(est, "selection_seconds_"))
     return row
 
 
@@ -235,7 +239,7 @@ class CapabilityCells:
         accuracy, accuracy_se = _mean_se(token_accuracy_per_sequence(pred, targets, mask))
         exact = float(exact_match_per_sequence(pred, targets, mask).mean())
         row.update(status="ok", risk=1.0 - accuracy, risk_se=accuracy_se, accuracy=accuracy,
-                   accuracy_se=accuracy_se, exact_match=exact)
+                   accuracy_se=accuracy_se, exact_match=exact, **capability_columns(est))
         return _fitted_attributes(row, est, seconds)
 
 
