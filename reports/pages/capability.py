@@ -161,12 +161,29 @@ def _means(ax, x, s, metric: str, st: dict, label: str, line: bool) -> None:
     yerr = np.vstack([np.where(np.isfinite(lo), mean - lo, 0.0),
                       np.where(np.isfinite(hi), hi - mean, 0.0)])
     ax.errorbar(x, mean, yerr=yerr, color=st["color"], ls="-" if line else "none", lw=1.6,
-                capsize=3, zorder=3, label=label)
+                capsize=3, marker=st["marker"], ms=6.5, mec=st["color"], zorder=3,
+                label=label)
     limited = s["limited"].to_numpy(bool)
-    for mask, face in ((~limited, st["color"]), (limited, "white")):
-        if mask.any():
-            ax.scatter(x[mask], mean[mask], marker=st["marker"], s=42, facecolors=face,
-                       edgecolors=st["color"], linewidths=1.3, zorder=4)
+    if limited.any():  # hollow: drawn over the filled marker
+        ax.scatter(x[limited], mean[limited], marker=st["marker"], s=6.5 ** 2,
+                   facecolors="white", edgecolors=st["color"], linewidths=1.3, zorder=4)
+
+
+def _count_axis(ax, counts: np.ndarray) -> None:
+    """A parameter-count axis: logarithmic when the counts span a factor of 10, ticks
+    written in thousands."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+
+    if len(counts) and counts.min() > 0 and counts.max() / counts.min() >= 10:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        if len(counts):
+            pad = max(0.08 * np.ptp(counts), 0.02 * counts.max())
+            ax.set_xlim(counts.min() - pad, counts.max() + pad)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
+    ax.xaxis.set_minor_locator(NullLocator())
 
 
 def parameter_panel(ax, data, task) -> None:
@@ -179,7 +196,7 @@ def parameter_panel(ax, data, task) -> None:
         if len(s):
             _means(ax, s["n_params"].to_numpy(float), s, "accuracy", data.styles[est], est,
                    line=False)
-    ax.set_xscale("log")
+    _count_axis(ax, data.summary_of(task)["n_params"].dropna().to_numpy(float))
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel(f"parameters ({data.param(task)} = {value:g})")
     ax.set_ylabel("token accuracy")
@@ -265,7 +282,7 @@ def task_page(data, task):
 
     bottom = table_top + 0.085
     chance = data.chance(task)
-    gs = fig.add_gridspec(1, 2 if single else 3, left=LEFT + 0.05, right=0.84, bottom=bottom,
+    gs = fig.add_gridspec(1, 2 if single else 3, left=LEFT + 0.05, right=0.8, bottom=bottom,
                           top=HEADER_BOTTOM - 0.03, wspace=0.25)
     ax = fig.add_subplot(gs[0, 0])
     panel(ax, data, task, "accuracy", "token accuracy (= exact match)" if single
