@@ -319,13 +319,15 @@ def test_fnn_sweep_examples_vary_only_the_fnn_of_the_two_layer_ssm(name, main_st
     main = Study.from_toml(ROOT / "examples" / f"{main_study}.toml")
     hardest = max(main.settings.values(), key=lambda s: s.value)
     assert [s.label for s in study.settings.values()] == [hardest.label]
-    base = {k: v for k, v in main.estimators["ssm2"].params.items()
-            if k not in ("fnn_width", "fnn_depth")}
+    budget = ("max_epochs", "patience")  # the sweep's is more generous
+    ssm2 = main.estimators["ssm2"].params
+    base = {k: v for k, v in ssm2.items() if k not in ("fnn_width", "fnn_depth", *budget)}
     sizes = set()
     for spec in study.estimators.values():
         assert spec.cls == main.estimators["ssm2"].cls
         assert {k: v for k, v in spec.params.items()
-                if k not in ("fnn_width", "fnn_depth")} == base
+                if k not in ("fnn_width", "fnn_depth", *budget)} == base
+        assert all(spec.params[k] >= ssm2[k] for k in budget)
         sizes.add((spec.params["fnn_width"], spec.params["fnn_depth"]))
     assert len(sizes) == len(study.estimators) >= 3
     assert (main.estimators["ssm2"].params["fnn_width"], 1) in sizes  # the main study's FNN
