@@ -7,21 +7,37 @@ given as a DataFrame or read from a results directory with ``read_results_dir``:
 >>> table = simulate_curves(0.6, replicates=5, noise=0.2, seed=1)
 >>> fit = fit_rate(table)
 >>> print(fit.summary())                              # doctest: +SKIP
->>> check_theory(fit, 0.6).status
+>>> check_theory(fit, 0.6).verdict
 'consistent'
+
+Modules: ``schema`` (the table), ``layout`` (rows arranged for a fit), ``methods`` (the
+fit methods by name; one class per method in ``method_loglog``, ``method_offset``,
+``method_polylog``, on the base ``method_base.FitMethod``), ``bootstrap`` and ``intervals`` (standard errors, t intervals),
+``contrasts``, ``diagnostics`` (local exponents, curvature, optimisation), ``rates``
+(``fit_rate``), ``fit_table`` (``fit_all``), ``theory``, ``compare``, ``simulate``,
+``capability``, ``results_dir``, ``summary`` and ``formatting`` (text, LaTeX, HTML, JSON).
 """
 
-from ._core import t_interval
-from .capability import is_capability, summarize_capability
+from .capability import format_capability_table, is_capability, summarize_capability
 from .compare import RateComparison, compare_rates
-from .rates import METHODS, RateFit, fit_all, fit_rate
+from .fit_table import FIT_ALL_COLUMNS, fit_all, format_fit_table
+from .formatting import jsonable
+from .intervals import t_interval, t_pvalue, tost_pvalue
+from .layout import InsufficientData
+from .methods import METHODS, FitMethod, LogLog, Offset, PolyLog
+from .rate_fit import RateFit
+from .rates import fit_rate
 from .results_dir import read_results_dir
 from .schema import validate_results
 from .simulate import CoverageResult, coverage, default_sizes, simulate_curves
+from .summary import Summary
 from .theory import TheoryCheck, check_theory
 
 __all__ = [
-    "fit_rate", "fit_all", "compare_rates", "check_theory", "simulate_curves", "coverage",
-    "RateFit", "RateComparison", "TheoryCheck", "CoverageResult", "validate_results",
-    "default_sizes", "METHODS", "t_interval", "is_capability", "summarize_capability", "read_results_dir",
+    "fit_rate", "fit_all", "format_fit_table", "compare_rates", "check_theory",
+    "simulate_curves", "coverage", "RateFit", "RateComparison", "TheoryCheck",
+    "CoverageResult", "Summary", "FitMethod", "LogLog", "Offset", "PolyLog", "METHODS",
+    "InsufficientData", "FIT_ALL_COLUMNS", "validate_results", "default_sizes", "t_interval",
+    "t_pvalue", "tost_pvalue", "jsonable", "is_capability", "summarize_capability",
+    "format_capability_table", "read_results_dir",
 ]

@@ -44,8 +44,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ._core import t_interval
-from ._format import num, wrap
+from .formatting import num, wrap
+from .intervals import t_interval
 from .schema import validate_results
 
 #: Columns of ``summarize_capability``'s table.

@@ -7,13 +7,18 @@ studies all estimators of one (n, replicate) train on the same data (same
 difference. The paired bootstrap stays valid when the data are not shared; it then
 gains nothing.
 
-Decisions, at ``alpha = 1 - level``:
+Decisions (``status``), at ``alpha = 1 - level``:
 - "comparable": the two one-sided tests (TOST) reject |beta_a - beta_b| >= margin,
   i.e. the (1 - 2 alpha) interval of the difference lies inside (-margin, margin);
 - "different": the two-sided test of equal exponents rejects;
 - "inconclusive": neither (too little data for either conclusion).
-Both can hold when the difference is small but precisely measured; the verdict is
+Both can hold when the difference is small but precisely measured; the status is
 then "comparable" and ``p_value`` still shows the difference.
+
+When either curve is optimisation-limited (cells stopped at their training cap, or an
+optimisation gap comparable to the risk: ``RateFit.optimisation``), the difference
+describes the training budgets as much as the rates: the status stays what the data
+say, and the verdict carries the reason, e.g. "different (optimisation-limited)".
 """
 
 from __future__ import annotations
@@ -24,9 +29,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import _core
-from ._format import ci_text, coef_table, frame, header, jsonable, notes, num, wrap
-from .rates import RateFit, fit_layout
+from .formatting import ci_text, jsonable, num
+from .intervals import boot_se, t_interval, t_pvalue, tost_pvalue
+from .layout import layout
+from .methods import make_method
+from .rate_fit import RateFit
+from .rates import fit_layout
+from .summary import Summary
+from .theory import with_reason
 
 
 @dataclass(eq=False)
@@ -42,8 +52,10 @@ class RateComparison:
     p_value : two-sided, of equal exponents.
     p_equivalence, equivalence_ci : the TOST p-value for |difference| < margin and
         the (1 - 2 alpha) interval it corresponds to.
-    comparable : bool, TOST rejects; verdict : "comparable", "different" or
-        "inconclusive"; faster : the estimator with the larger exponent (or "").
+    comparable : bool, TOST rejects; status : "comparable", "different" or
+        "inconclusive"; reasons, reason : ["optimisation-limited"] / its text when a
+        curve is optimisation-limited (else [] / ""); verdict : status, or
+        "status (reason)"; faster : the estimator with the larger exponent (or "").
     risk_ratio : DataFrame n, ratio (geometric-mean risk a / b), ci_low, ci_high,
         n_pairs, paired (paired t on log differences when >= 2 pairs, else Welch).
     pairing : how a and b are paired ("shared data seeds", "same (n, replicate)",
@@ -69,6 +81,9 @@ class RateComparison:
     p_equivalence: float
     equivalence_ci: tuple
     comparable: bool
+    status: str
+    reasons: list
+    reason: str
     verdict: str
     faster: str
     risk_ratio: pd.DataFrame
@@ -81,10 +96,12 @@ class RateComparison:
     fit_b: RateFit = field(repr=False)
     warnings: list = field(default_factory=list)
 
-    def conf_int(self) -> tuple:
-        return self.ci
+    def conf_int(self, alpha: float = 0.05) -> tuple:
+        """The (low, high) ``1 - alpha`` interval of the difference beta_a - beta_b."""
+        lo, hi = t_interval(self.difference, self.se, self.df, 1 - float(alpha))
+        return float(lo), float(hi)
 
-    def summary(self) -> str:
+    def summary(self) -> Summary:
         left = [("Target", self.target), ("Estimator a", self.a), ("Estimator b", self.b),
                 ("Method", self.method), ("Pairing", self.pairing),
                 ("Pairs (both ok)", self.n_pairs)]
@@ -92,35 +109,36 @@ class RateComparison:
                  ("P(equal exponents)", num(self.p_value, ".3g")),
                  ("P(TOST, |diff|>=m)", num(self.p_equivalence, ".3g")),
                  ("Resampling", self.resampling), ("df (t)", num(self.df, ".1f"))]
-        lines = header("Convergence rate comparison", left, right)
+        s = Summary()
+        s.add_header("Convergence rate comparison", left, right)
 
         def row(name, est, se, ci, df):
             t = est / se if se > 0 else math.nan
-            return (name, est, se, t, _core.t_pvalue(est, se, df), *ci)
+            return (name, est, se, t, t_pvalue(est, se, df), *ci)
 
-        lines += coef_table([row("exponent a", self.exponent_a, self.fit_a.se, self.ci_a,
-                                 self.fit_a.df),
-                             row("exponent b", self.exponent_b, self.fit_b.se, self.ci_b,
-                                 self.fit_b.df),
-                             row("difference a-b", self.difference, self.se, self.ci,
-                                 self.df)], self.level)
-        lines.append("=" * 78)
+        s.add_coefficients([row("exponent a", self.exponent_a, self.fit_a.se, self.ci_a,
+                                self.fit_a.df),
+                            row("exponent b", self.exponent_b, self.fit_b.se, self.ci_b,
+                                self.fit_b.df),
+                            row("difference a-b", self.difference, self.se, self.ci,
+                                self.df)], self.level)
+        s.add_rule("=")
         rr = self.risk_ratio.copy()
         rr["ci"] = [ci_text(lo, hi, ".3g") for lo, hi in zip(rr["ci_low"], rr["ci_high"])]
-        lines.append(f"Risk ratio {self.a} / {self.b} (geometric means) at each n:")
-        lines += frame(rr, {"n": ("n", 9, ".0f"), "n_pairs": ("pairs", 7, ".0f"),
-                            "ratio": ("ratio", 12, ".4g"),
-                            "ci": (f"[{self.level:g} CI]", 24, None)})
-        lines.append("-" * 78)
+        s.add_text(f"Risk ratio {self.a} / {self.b} (geometric means) at each n:")
+        s.add_frame(rr, {"n": ("n", 9, ".0f"), "n_pairs": ("pairs", 7, ".0f"),
+                         "ratio": ("ratio", 12, ".4g"),
+                         "ci": (f"[{self.level:g} CI]", 24, None)})
+        s.add_rule("-")
         lo, hi = self.equivalence_ci
-        lines.append(f"{1 - 2 * (1 - self.level):g} interval of the difference "
-                     f"[{lo:.4f}, {hi:.4f}] against the margin +-{self.margin:g}.")
-        lines += wrap(_explain(self))
-        lines += notes("Warnings", self.warnings)
-        return "\n".join(lines)
+        s.add_text(f"{1 - 2 * (1 - self.level):g} interval of the difference "
+                   f"[{lo:.4f}, {hi:.4f}] against the margin +-{self.margin:g}.")
+        s.add_text(_explain(self))
+        s.add_notes("Warnings", self.warnings)
+        return s
 
     def __str__(self) -> str:
-        return self.summary()
+        return self.summary().as_text()
 
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -130,14 +148,21 @@ class RateComparison:
 
 
 def _explain(c) -> str:
-    if c.verdict == "comparable":
-        return (f"Comparable: the exponents differ by less than {c.margin:g} "
+    if c.status == "comparable":
+        text = (f"Comparable: the exponents differ by less than {c.margin:g} "
                 f"(TOST p = {c.p_equivalence:.3g}).")
-    if c.verdict == "different":
-        return (f"Different: {c.faster} converges faster (difference {c.difference:+.3f}, "
+    elif c.status == "different":
+        text = (f"Different: {c.faster} converges faster (difference {c.difference:+.3f}, "
                 f"p = {c.p_value:.3g}).")
-    return (f"Inconclusive: neither equal within +-{c.margin:g} nor significantly different; "
-            f"more replicates or sizes are needed.")
+    else:
+        text = (f"Inconclusive: neither equal within +-{c.margin:g} nor significantly "
+                f"different; more replicates or sizes are needed.")
+    for f in (c.fit_a, c.fit_b):
+        for why in f.optimisation["why"]:
+            text += f" {f.estimator} is optimisation-limited: {why}."
+    if c.reasons:
+        text += " The difference may reflect the training budgets rather than the rates."
+    return text
 
 
 def _pairing(lay) -> str:
@@ -175,7 +200,7 @@ def _risk_ratio(lay, level) -> pd.DataFrame:
             else:
                 se, df = math.nan, math.nan
         if np.isfinite(se) and np.isfinite(df) and df > 0:
-            lo, hi = _core.t_interval(est, se, df, level)
+            lo, hi = t_interval(est, se, df, level)
         else:
             lo = hi = math.nan
         rows.append({"n": int(n), "ratio": math.exp(est), "ci_low": math.exp(lo),
@@ -184,13 +209,13 @@ def _risk_ratio(lay, level) -> pd.DataFrame:
 
 
 def compare_rates(results: pd.DataFrame, a: str, b: str, margin: float = 0.1, target=None,
-                  method: str = "loglog", level: float = 0.95, n_boot: int = 2000, seed=0,
-                  polylog_k=None) -> RateComparison:
+                  method="loglog", level: float = 0.95, n_boot: int = 2000, seed=0,
+                  polylog_k=None, keep_plateau: bool = False) -> RateComparison:
     """Compare the exponents of estimators ``a`` and ``b`` on one target.
 
     margin : exponents within +-margin count as "comparable" (TOST).
     target : may be omitted when the table holds one target.
-    method, level, n_boot, seed, polylog_k : as in ``fit_rate``.
+    method, level, n_boot, seed, polylog_k, keep_plateau : as in ``fit_rate``.
     """
     if a is None or b is None:
         raise ValueError("compare_rates needs two estimator names a and b")
@@ -198,22 +223,24 @@ def compare_rates(results: pd.DataFrame, a: str, b: str, margin: float = 0.1, ta
         raise ValueError(f"compare_rates needs two different estimators; got {a!r} twice")
     if not (margin > 0):
         raise ValueError(f"margin must be positive, got {margin}")
-    lay = _core.layout(results, target, [a, b])
-    fa, fb = fit_layout(lay, method, level, n_boot, seed, polylog_k, second_opinion=False)
+    fm = make_method(method, polylog_k)
+    lay = layout(results, target, [a, b], keep_plateau=keep_plateau)
+    fa, fb = fit_layout(lay, fm, level, n_boot, seed, second_opinion=False)
     alpha = 1 - float(level)
     diff = fa.exponent - fb.exponent
-    se = float(_core.boot_se(fa._boot - fb._boot, robust=(method == "offset")))
+    se = float(boot_se(fa._boot - fb._boot, robust=fm.robust_se))
     df = float(np.nanmin([fa.df, fb.df]))
-    ci = _core.t_interval(diff, se, df, level)
+    ci = t_interval(diff, se, df, level)
     if se > 0:
-        p = _core.t_pvalue(diff, se, df)
-        p_eq = max(1 - _core.t_cdf((diff + margin) / se, df), _core.t_cdf((diff - margin) / se, df))
+        p = t_pvalue(diff, se, df)
     else:
         p = 0.0 if diff != 0 else 1.0
-        p_eq = 0.0 if abs(diff) < margin else 1.0
-    eq_ci = _core.t_interval(diff, se, df, 1 - 2 * alpha)
+    p_eq = tost_pvalue(diff, se, df, margin)
+    eq_ci = t_interval(diff, se, df, 1 - 2 * alpha)
     comparable = bool(p_eq < alpha)
-    verdict = "comparable" if comparable else ("different" if p < alpha else "inconclusive")
+    status = "comparable" if comparable else ("different" if p < alpha else "inconclusive")
+    reasons = (["optimisation-limited"] if fa.optimisation["limited"]
+               or fb.optimisation["limited"] else [])
     faster = (str(a) if diff > 0 else str(b)) if diff != 0 else ""
     warnings = []
     for f in (fa, fb):
@@ -231,10 +258,11 @@ def compare_rates(results: pd.DataFrame, a: str, b: str, margin: float = 0.1, ta
     rr = _risk_ratio(lay, level)
     n_pairs = int((lay.valid[0] & lay.valid[1]).sum())
     return RateComparison(
-        target=lay.target, a=str(a), b=str(b), method=method, level=float(level),
+        target=lay.target, a=str(a), b=str(b), method=fm.name, level=float(level),
         margin=float(margin), exponent_a=fa.exponent, exponent_b=fb.exponent, ci_a=fa.ci,
         ci_b=fb.ci, difference=float(diff), se=se, ci=(float(ci[0]), float(ci[1])), df=df,
         p_value=p, p_equivalence=p_eq, equivalence_ci=(float(eq_ci[0]), float(eq_ci[1])),
-        comparable=comparable, verdict=verdict, faster=faster, risk_ratio=rr,
+        comparable=comparable, status=status, reasons=reasons, reason=", ".join(reasons),
+        verdict=with_reason(status, reasons), faster=faster, risk_ratio=rr,
         pairing=pairing, n_pairs=n_pairs, resampling=lay.mode, n_boot=int(n_boot), seed=seed,
         fit_a=fa, fit_b=fb, warnings=warnings)

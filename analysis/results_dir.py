@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import warnings
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def read_cell(path) -> tuple[dict | None, str]:
     """``(row, "")`` for a sound cell file, else ``(None, reason)``.
 
     Sound: valid JSON holding a ``row`` whose checksum matches, with the required
-    columns, a ``cell_key`` and a known status.
+    columns, a ``cell_key`` and a known status. Cell files are strict JSON: a missing
+    number (NaN) is written as null and read back as NaN.
     """
     try:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -58,7 +60,7 @@ def read_cell(path) -> tuple[dict | None, str]:
         return None, f"missing column(s) {', '.join(missing)}"
     if row["status"] not in STATUSES:
         return None, f"unknown status {row['status']!r}"
-    return row, ""
+    return {k: math.nan if v is None else v for k, v in row.items()}, ""
 
 
 def read_cells(cells_dir) -> tuple[dict[str, dict], dict[str, str]]:
@@ -89,16 +91,18 @@ def rows_to_frame(rows: list[dict]) -> pd.DataFrame:
     for col, default in OPTIONAL.items():
         if isinstance(default, str):
             frame[col] = frame[col].fillna("").astype(str)
-        else:
+        elif not isinstance(default, (bool, int)):
             frame[col] = frame[col].astype(float)
     frame = frame.sort_values(["target", "estimator", "n", "replicate"], kind="stable")
     return frame.reset_index(drop=True)
 
 
 def _dtype(column: str) -> str:
-    if column in ("n", "replicate"):
-        return "int64"
     default = OPTIONAL.get(column)
+    if column in ("n", "replicate", "draw"):
+        return "int64"
+    if isinstance(default, bool):
+        return "bool"
     if column in ("target", "estimator", "status") or isinstance(default, str):
         return "object"
     return "float64"

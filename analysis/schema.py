@@ -52,7 +52,28 @@ accuracy          float   capability rows: token accuracy on the test set
 accuracy_se       float   standard error of ``accuracy`` over test sequences
 exact_match       float   capability rows: fraction of test sequences with every
                           scored token right
+draw              int     index of the target draw from the class (0-based; a study
+                          with ``target_draws = K`` has draws 0..K-1); default 0
+stopped_by        str     how a neural fit ended: "early_stopping" or "cap" (the
+                          step/epoch cap); "" where not applicable
+opt_gap           float   optimisation gap: training MSE minus the noise variance
+                          (train_loss - noise**2, MSE units)
+null_risk         float   excess test risk of predicting the training-output mean
+trivial           bool    risk >= 0.5 * null_risk: the size sits at the trivial
+                          plateau (default False)
+lr                float   learning rate used (chosen on validation data when a
+                          grid was given)
+selection_seconds float   wall time of the hyperparameter grid, in seconds
+                          (included in ``fit_seconds``)
+capacity          str     JSON of the size hyperparameters resolved for this n,
+                          e.g. {"width": 24, "fnn_width": 48}
+threads           float   torch intra-op threads the fit ran with
+train_accuracy    float   capability rows: token accuracy on the training sequences
 ================= ======= =======================================================
+
+Integer columns (``n``, ``replicate``, ``draw``) must hold whole numbers: a value such
+as 64.5 is refused, not truncated, and so is NaN in ``n`` or ``replicate`` (a missing
+``draw`` means draw 0).
 """
 
 from __future__ import annotations
@@ -84,6 +105,16 @@ OPTIONAL = {
     "accuracy": np.nan,
     "accuracy_se": np.nan,
     "exact_match": np.nan,
+    "draw": 0,
+    "stopped_by": "",
+    "opt_gap": np.nan,
+    "null_risk": np.nan,
+    "trivial": False,
+    "lr": np.nan,
+    "selection_seconds": np.nan,
+    "capacity": "",
+    "threads": np.nan,
+    "train_accuracy": np.nan,
 }
 
 COLUMNS = REQUIRED + tuple(OPTIONAL)
@@ -95,7 +126,8 @@ def validate_results(results: pd.DataFrame) -> pd.DataFrame:
     """Check the schema and return a copy with optional columns filled in.
 
     Raises ValueError naming the problem: not a DataFrame, empty, a missing required
-    column, or an unknown status. Risk values are not judged here (a failed cell has
+    column, an unknown status, or a NaN or fractional value in ``n``, ``replicate`` or
+    ``draw``. Risk values are not judged here (a failed cell has
     NaN risk); the fitting functions decide what they can use.
     """
     if not isinstance(results, pd.DataFrame):
@@ -113,7 +145,24 @@ def validate_results(results: pd.DataFrame) -> pd.DataFrame:
     if bad:
         raise ValueError(f"results column 'status' has unknown value(s) {bad}; "
                          f"expected one of {list(STATUSES)}")
-    out["n"] = out["n"].astype(int)
-    out["replicate"] = out["replicate"].astype(int)
+    out["draw"] = out["draw"].fillna(OPTIONAL["draw"])  # rows from a table without draws
+    for col in ("n", "replicate", "draw"):
+        out[col] = _integers(out[col], col)
     out["risk"] = out["risk"].astype(float)
+    out["trivial"] = out["trivial"].map(lambda v: bool(v) if v == v and v is not None
+                                        else False).astype(bool)
     return out
+
+
+def _integers(values: pd.Series, name: str) -> pd.Series:
+    """``values`` as int64; ValueError naming column ``name`` for NaN or non-integers."""
+    num = pd.to_numeric(values, errors="coerce").astype(float)
+    bad = values[num.isna()]
+    if len(bad):
+        raise ValueError(f"results column {name!r} must hold whole numbers; got "
+                         f"{bad.iloc[0]!r} in {len(bad)} row(s) (NaN or not a number)")
+    frac = num[num != np.round(num)]
+    if len(frac):
+        raise ValueError(f"results column {name!r} must hold whole numbers; got "
+                         f"{frac.iloc[0]:g} in {len(frac)} row(s)")
+    return num.astype(np.int64)

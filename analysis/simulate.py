@@ -1,12 +1,17 @@
 """Synthetic results tables with a known exponent, and the calibration of the intervals.
 
-``simulate_curves`` draws risk = (offset + scale * n^-exponent) * (log n)^polylog_k *
-exp(noise * eps) for every (estimator, n, replicate) cell, in the results schema:
+``simulate_curves`` draws risk = (offset + scale * n^-exponent * drift factor) *
+(log n)^polylog_k * exp(noise * eps) for every (estimator, draw, n, replicate) cell, in
+the results schema:
 log-normal noise by default (eps standard normal), heavy-tailed on request (eps a
 Student t with ``tail_df`` degrees of freedom, scaled to unit variance). Cells are
 independent across n unless ``nested=True``, where a replicate's curve shares its
 training data across n (one ``data_seed`` per replicate) and eps has a per-replicate
-component of share ``correlation``.
+component of share ``correlation``. ``drift`` makes the local exponent change linearly in
+log n by ``drift`` over the range of sizes (a curved, pre-asymptotic curve whose local
+exponent at the middle size is ``exponent``). ``draws`` target draws, each with its own
+exponent ``exponent + draw_sd * z`` (z standard normal), model a study with
+``target_draws``.
 
 ``coverage`` fits many such tables and reports how often the interval covers the
 true exponent and the bias of the estimate.
@@ -21,7 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._format import header, jsonable, num
+from .formatting import jsonable, num
+from .summary import Summary
 from .schema import COLUMNS, OPTIONAL
 
 NOISE_DISTS = ("lognormal", "t")
@@ -47,7 +53,8 @@ def simulate_curves(exponent, sizes=None, replicates: int = 5, noise: float = 0.
                     noise_dist: str = "lognormal", tail_df: float = 3.0, nested: bool = False,
                     correlation: float = 0.5, polylog_k: float = 0.0, estimator: str = "sim",
                     target: str = "sim", theory_exponent=None,
-                    fail_rate: float = 0.0) -> pd.DataFrame:
+                    fail_rate: float = 0.0, drift: float = 0.0, draws: int = 1,
+                    draw_sd: float = 0.0) -> pd.DataFrame:
     """A results table with a known exponent.
 
     exponent : the true beta, or a dict {estimator name: beta} for several estimators
@@ -58,6 +65,10 @@ def simulate_curves(exponent, sizes=None, replicates: int = 5, noise: float = 0.
     nested, correlation : replicate curves sharing training data across n.
     theory_exponent : the column's value (default: beta when a single exponent is given).
     fail_rate : probability that a cell is marked "failed" (risk NaN).
+    drift : change of the local exponent over the range of log n (positive: the curve
+        steepens at large n); the local exponent at the middle of the range is beta.
+    draws, draw_sd : target draws (column ``draw``) and the standard deviation of their
+        exponents around beta.
     """
     exps = dict(exponent) if isinstance(exponent, dict) else {estimator: float(exponent)}
     if not exps:
@@ -71,6 +82,8 @@ def simulate_curves(exponent, sizes=None, replicates: int = 5, noise: float = 0.
         raise ValueError("noise and offset must be >= 0 and scale > 0")
     if not 0 <= correlation <= 1:
         raise ValueError(f"correlation must be in [0, 1], got {correlation}")
+    if int(draws) < 1 or draw_sd < 0:
+        raise ValueError(f"draws must be >= 1 and draw_sd >= 0, got {draws}, {draw_sd}")
     R, K = int(replicates), len(sizes)
     rng = np.random.default_rng(seed)
     if theory_exponent is None:
@@ -78,30 +91,37 @@ def simulate_curves(exponent, sizes=None, replicates: int = 5, noise: float = 0.
     n = np.repeat(sizes, R)
     rep = np.tile(np.arange(R), K)
     tag = seed if isinstance(seed, (int, np.integer)) else "sim"
-    if nested:
-        seeds = np.array([f"{tag}:r{r}" for r in rep])
-    else:
-        seeds = np.array([f"{tag}:n{a}:r{r}" for a, r in zip(n, rep)])
+    x = np.log(sizes.astype(float))
+    span = max(x[-1] - x[0], 1e-12)
+    bend = np.exp(-drift * (x - (x[0] + x[-1]) / 2) ** 2 / (2 * span))
+    shifts = draw_sd * rng.standard_normal(int(draws)) if draws > 1 else np.zeros(1)
     frames = []
-    for name, beta in exps.items():
-        eps = _eps(rng, (K, R), noise_dist, tail_df)
+    for d, shift in enumerate(shifts):
+        pre = f"{tag}:d{d}" if draws > 1 else f"{tag}"
         if nested:
-            u = _eps(rng, (1, R), noise_dist, tail_df)
-            eps = math.sqrt(correlation) * u + math.sqrt(1 - correlation) * eps
-        mean = (offset + scale * sizes.astype(float) ** -float(beta))
-        if polylog_k:
-            mean = mean * np.log(sizes.astype(float)) ** polylog_k
-        risk = (mean[:, None] * np.exp(noise * eps)).ravel()
-        status = np.full(K * R, "ok", dtype=object)
-        error = np.full(K * R, "", dtype=object)
-        if fail_rate > 0:
-            fail = rng.random(K * R) < fail_rate
-            status[fail], error[fail], risk[fail] = "failed", "simulated failure", np.nan
-        frames.append(pd.DataFrame({
-            "target": target, "estimator": name, "n": n, "replicate": rep, "risk": risk,
-            "status": status, "study": "simulated", "error": error,
-            "theory_exponent": float(theory_exponent), "data_seed": seeds,
-            "cell_key": [f"{target}/{name}/n{a}/r{r}" for a, r in zip(n, rep)]}))
+            seeds = np.array([f"{pre}:r{r}" for r in rep])
+        else:
+            seeds = np.array([f"{pre}:n{a}:r{r}" for a, r in zip(n, rep)])
+        for name, beta in exps.items():
+            eps = _eps(rng, (K, R), noise_dist, tail_df)
+            if nested:
+                u = _eps(rng, (1, R), noise_dist, tail_df)
+                eps = math.sqrt(correlation) * u + math.sqrt(1 - correlation) * eps
+            mean = offset + scale * sizes.astype(float) ** -(float(beta) + shift) * bend
+            if polylog_k:
+                mean = mean * np.log(sizes.astype(float)) ** polylog_k
+            risk = (mean[:, None] * np.exp(noise * eps)).ravel()
+            status = np.full(K * R, "ok", dtype=object)
+            error = np.full(K * R, "", dtype=object)
+            if fail_rate > 0:
+                fail = rng.random(K * R) < fail_rate
+                status[fail], error[fail], risk[fail] = "failed", "simulated failure", np.nan
+            frames.append(pd.DataFrame({
+                "target": target, "estimator": name, "n": n, "replicate": rep, "draw": d,
+                "risk": risk, "status": status, "study": "simulated", "error": error,
+                "theory_exponent": float(theory_exponent), "data_seed": seeds,
+                "cell_key": [f"{target}/{name}/d{d}/n{a}/r{r}" if draws > 1 else
+                             f"{target}/{name}/n{a}/r{r}" for a, r in zip(n, rep)]}))
     out = pd.concat(frames, ignore_index=True)
     for col, default in OPTIONAL.items():
         if col not in out:
@@ -136,7 +156,7 @@ class CoverageResult:
     estimates: np.ndarray = field(default=None, repr=False)
     covered: np.ndarray = field(default=None, repr=False)
 
-    def summary(self) -> str:
+    def summary(self) -> Summary:
         s = self.settings
         left = [("Method", self.method), ("Simulations", self.n_sim),
                 ("True exponent", num(s.get("exponent"))),
@@ -149,7 +169,9 @@ class CoverageResult:
                  ("Mean SE / SD", num(self.mean_se / self.sd_estimate
                                       if self.sd_estimate > 0 else math.nan, ".3f")),
                  ("Mean width", num(self.mean_width)), ("Errors", self.n_errors)]
-        return "\n".join(header("Interval calibration", left, right))
+        out = Summary()
+        out.add_header("Interval calibration", left, right)
+        return out
 
     def to_dict(self) -> dict:
         return jsonable({k: getattr(self, k) for k in self.__dataclass_fields__
@@ -209,3 +231,37 @@ def coverage(method: str = "loglog", n_sim: int = 1000, exponent: float = 0.5, s
         mean_se=float(np.nanmean(se)), sd_estimate=float(np.nanstd(est, ddof=1)),
         mean_width=float(np.nanmean(hi - lo)), n_errors=errors, seconds=seconds,
         settings=settings, estimates=est, covered=covered)
+
+
+def verdict_rates(exponent: float, theory_exponent: float, n_sim: int = 200, *,
+                  sizes=None, replicates: int = 5, noise: float = 0.15, drift: float = 0.0,
+                  tolerance=None, level: float = 0.95, n_boot: int = 1000, seed: int = 0,
+                  **fit_kwargs) -> dict:
+    """How often ``check_theory`` gives each verdict on simulated studies with known truth.
+
+    Each of ``n_sim`` studies draws a table with ``simulate_curves`` (true ``exponent``,
+    local-slope ``drift``, log-normal noise) and checks its loglog fit against
+    ``theory_exponent``. Returns {verdict: share of studies} (verdicts as in
+    ``TheoryCheck.verdict``, e.g. "consistent" or "inconclusive (pre-asymptotic)"), plus
+    "flagged": the share whose curvature test fired. ``fit_kwargs`` go to ``fit_rate``
+    (e.g. ``curvature_alpha``).
+    """
+    from .rates import fit_rate
+    from .theory import TOLERANCE, check_theory
+
+    tol = TOLERANCE if tolerance is None else float(tolerance)
+    children = np.random.SeedSequence(seed).spawn(int(n_sim))
+    counts: dict = {}
+    flagged = 0
+    for i, child in enumerate(children):
+        table = simulate_curves(exponent, sizes, replicates, noise,
+                                seed=np.random.default_rng(child), drift=drift,
+                                theory_exponent=theory_exponent)
+        fit = fit_rate(table, level=level, n_boot=n_boot, seed=i, second_opinion=False,
+                       **fit_kwargs)
+        verdict = check_theory(fit, tolerance=tol).verdict
+        counts[verdict] = counts.get(verdict, 0) + 1
+        flagged += fit.curvature["flag"] is not None
+    out = {k: v / n_sim for k, v in sorted(counts.items())}
+    out["flagged"] = flagged / n_sim
+    return out

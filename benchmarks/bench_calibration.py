@@ -16,6 +16,15 @@ the estimates, and the mean interval width:
 
 Also times one default ``fit_rate`` (2000 draws, statsmodels second opinion) on a
 98-row table. ``run_calibration()`` returns the table as a DataFrame.
+
+    python benchmarks/bench_calibration.py --verdicts [--n-sim 2000] [--workers 8]
+
+measures instead how often ``check_theory`` says what (``verdict_rates``) on 7 sizes
+over 100..10000, 5 replicates, log-normal noise sd 0.15, theoretical exponent 2/3 and the
+default tolerance, for several levels of the curvature test: a true exponent equal to
+the theory's, one 0.117 below it, and curves whose local exponent drifts by +-0.15 over
+the range (local exponent 2/3 at the middle size). It also measures the coverage of the
+class exponent with 5 target draws whose exponents scatter with sd 0.05.
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nprates.analysis import coverage, fit_rate, simulate_curves  # noqa: E402
-from nprates.analysis.simulate import default_sizes  # noqa: E402
+from nprates.analysis.simulate import default_sizes, verdict_rates  # noqa: E402
 
 EXPONENT = 0.5
 NOISE = 0.3
@@ -122,13 +131,74 @@ def _format(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+THEORY = 2 / 3
+VERDICT_SCENARIOS = {"equal to theory": (THEORY, 0.0), "0.117 below": (THEORY - 0.117, 0.0),
+                     "drift +0.15": (THEORY, 0.15), "drift -0.15": (THEORY, -0.15)}
+CURVATURE_ALPHAS = (0.05, 0.1, 0.2)
+
+
+def _verdict_chunk(task):
+    scenario, alpha, n_sim, seed = task
+    exponent, drift = VERDICT_SCENARIOS[scenario]
+    res = verdict_rates(exponent, THEORY, n_sim, drift=drift, seed=seed, n_boot=500,
+                        curvature_alpha=alpha)
+    return scenario, alpha, n_sim, res
+
+
+def _draws_chunk(task):
+    n_sim, seed = task
+    hits = []
+    for i, child in enumerate(np.random.SeedSequence(seed).spawn(n_sim)):
+        t = simulate_curves(0.6, replicates=5, noise=0.15, draws=5, draw_sd=0.05,
+                            seed=np.random.default_rng(child))
+        lo, hi = fit_rate(t, n_boot=500, seed=i, second_opinion=False).ci
+        hits.append(lo <= 0.6 <= hi)
+    return hits
+
+
+def run_verdicts(n_sim: int, workers: int, seed: int = 0) -> pd.DataFrame:
+    """Shares of verdicts per (scenario, curvature level), and the draws coverage."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunk = max(n_sim // max(workers, 1), 1)
+    tasks = [(sc, a, chunk, seed + 1000 * j) for sc in VERDICT_SCENARIOS
+             for a in CURVATURE_ALPHAS for j in range(max(n_sim // chunk, 1))]
+    rows: dict = {}
+    with ProcessPoolExecutor(max(workers, 1)) as pool:
+        for sc, a, m, res in pool.map(_verdict_chunk, tasks):
+            row = rows.setdefault((sc, a), {"scenario": sc, "curvature_alpha": a, "n_sim": 0})
+            for k, v in res.items():
+                row[k] = row.get(k, 0.0) + v * m
+            row["n_sim"] += m
+        hits = sum(pool.map(_draws_chunk, [(chunk, seed + 7 + j) for j in
+                                           range(max(n_sim // chunk, 1))]), [])
+    table = pd.DataFrame(list(rows.values())).fillna(0.0)
+    for col in table.columns[3:]:
+        table[col] = table[col] / table["n_sim"]
+    table.attrs["draws_coverage"] = (float(np.mean(hits)), len(hits))
+    return table
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-sim", type=int, default=1000)
     parser.add_argument("--offset-sims", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, metavar="PATH")
+    parser.add_argument("--verdicts", action="store_true",
+                        help="measure check_theory's verdict rates instead")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.verdicts:
+        table = run_verdicts(args.n_sim, args.workers, args.seed)
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(table.round(4).to_string(index=False))
+        cov, m = table.attrs["draws_coverage"]
+        print(f"5 draws (exponent sd 0.05), 5 replicates: coverage of the class exponent "
+              f"{cov:.3f} +- {(cov * (1 - cov) / m) ** 0.5:.3f} over {m} studies")
+        if args.json:
+            Path(args.json).write_text(table.to_json(orient="records", indent=2))
+        return
     print(f"true exponent {EXPONENT}, 7 sizes 100..10000, log-noise sd {NOISE}, nominal 95%")
     print(_format(pd.DataFrame(columns=["method"])).splitlines()[0], flush=True)
     table = run_calibration(args.n_sim, args.offset_sims, args.seed, verbose=True)

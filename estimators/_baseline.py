@@ -11,34 +11,36 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .windows import check_outputs, check_sequences
+from .windows import SequenceInput, check_outputs, check_sequences
 
 
-class SequenceBaseline(RegressorMixin, BaseEstimator):
-    """Base class: sklearn regressor on (n, T, d) sequences with (n, L) or (n,) outputs."""
+class SequenceBaseline(SequenceInput, RegressorMixin, BaseEstimator):
+    """Base class: sklearn regressor on (n, T, d) sequences with (n, L) or (n,) outputs.
 
-    accepts_sequences = True
+    Fitted layout (as for the neural estimators): ``n_features_in_`` (d), ``seq_len_`` (T),
+    ``n_scored_`` (L), ``output_1d_`` (y had shape (n,)).
+    """
 
     def _check_fit_input(self, X, y) -> tuple[np.ndarray, np.ndarray]:
         """Validate; return X (n, T, d) and y (n, L) float64 and record the layout."""
         X = check_sequences(X)
-        y, self.y_1d_ = check_outputs(X, y)
-        self.n_positions_ = y.shape[1]
-        self.n_token_features_ = X.shape[2]
+        y, self.output_1d_ = check_outputs(X, y)
+        self.n_features_in_, self.seq_len_, self.n_scored_ = X.shape[2], X.shape[1], y.shape[1]
         return X, y
 
     def _check_predict_input(self, X) -> np.ndarray:
-        check_is_fitted(self, "n_positions_")
+        check_is_fitted(self, "n_scored_")
         X = check_sequences(X)
-        if X.shape[2] != self.n_token_features_:
-            raise ValueError(f"X has {X.shape[2]} features per token, but the estimator was "
-                             f"fitted with {self.n_token_features_}")
+        if X.shape[2] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[2]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input (features "
+                             f"per token, X's last axis)")
         return X
 
     def _as_output(self, pred: np.ndarray, n: int) -> np.ndarray:
         """Row predictions (n * L,) in y's layout: (n, L), or (n,) when fitted on (n,)."""
-        pred = np.asarray(pred, dtype=np.float64).reshape(n, self.n_positions_)
-        return pred[:, 0] if self.y_1d_ else pred
+        pred = np.asarray(pred, dtype=np.float64).reshape(n, self.n_scored_)
+        return pred[:, 0] if self.output_1d_ else pred
 
 
 def resolve_window(window, n_tokens: int, n_positions: int) -> int:

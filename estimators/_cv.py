@@ -25,7 +25,7 @@ def sequence_folds(n_seq: int, cv, random_state=None) -> np.ndarray:
         raise ValueError(f"cv must be an integer >= 2 (number of folds), got {cv!r}")
     if n_seq < cv:
         raise ValueError(f"too few sequences: {cv}-fold cross-validation needs at least "
-                         f"cv={cv} sequences, got n={n_seq}")
+                         f"cv={cv} sequences, got n_samples={n_seq}")
     return check_random_state(random_state).permutation(n_seq) % cv
 
 
@@ -36,7 +36,7 @@ def holdout_split(n_seq: int, val_fraction, random_state=None) -> np.ndarray:
         raise ValueError(f"val_fraction must be a number in (0, 1), got {val_fraction!r}")
     if n_seq < 2:
         raise ValueError(f"too few sequences: a validation split needs at least 2 sequences, "
-                         f"got n={n_seq}")
+                         f"got n_samples={n_seq}")
     n_val = min(max(1, int(round(val_fraction * n_seq))), n_seq - 1)
     is_val = np.zeros(n_seq, dtype=bool)
     is_val[check_random_state(random_state).permutation(n_seq)[:n_val]] = True

@@ -122,7 +122,8 @@ class TokenClassifier(ClassifierMixin, NeuralSequenceEstimator):
     Every subclass also takes ``stop_on`` ("accuracy" or "loss": the validation quantity
     of early stopping, module docstring).
 
-    Fitted attributes besides the base class's: ``n_tokens_``, ``n_classes_``, ``classes_``
+    Fitted attributes besides the base class's: ``n_features_in_`` (T, the columns of the
+    2-D X, scikit-learn's meaning), ``n_tokens_``, ``n_classes_``, ``classes_``
     (``arange(n_classes_)``), ``train_accuracy_`` (token accuracy of the restored network
     on the training split); ``history_`` has ``"val_accuracy"`` besides the losses (module
     docstring).
@@ -130,6 +131,11 @@ class TokenClassifier(ClassifierMixin, NeuralSequenceEstimator):
 
     _val_metric_name = "val_accuracy"
     STOP_ON = ("accuracy", "loss")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array, tags.input_tags.three_d_array = True, False  # (n, T) ids
+        return tags
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -163,6 +169,7 @@ class TokenClassifier(ClassifierMixin, NeuralSequenceEstimator):
         X = check_tokens(X)
         if reset:
             self.n_tokens_ = int(X.max()) + 1 if self.n_tokens is None else self.n_tokens
+            self.n_features_in_ = X.shape[1]  # token positions: predict takes this length
         if X.max() >= self.n_tokens_:
             raise ValueError(f"X holds token id {X.max()}, outside [0, n_tokens={self.n_tokens_})")
         return X
@@ -262,18 +269,19 @@ class SSMClassifier(SSMArchitecture, TokenClassifier):
     width, n_layers, d_state, window, fnn_width, fnn_depth, residual, norm, dt_min, dt_max :
         Architecture, as for ``neural.SSMRegressor``.
     lr, ssm_lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    val_fraction, device, random_state :
+    patience_steps, val_fraction, device, random_state :
         Training, as for ``neural.SSMRegressor``.
     stop_on : "accuracy" (default) or "loss"
         Early stopping on the validation token accuracy or cross-entropy (module
         docstring).
     """
 
-    def __init__(self, n_tokens=None, n_classes=None, width=32, n_layers=2, d_state=16,
-                 window=None, fnn_width=64, fnn_depth=1, residual=True, norm=True, dt_min=1e-2,
-                 dt_max=1.0, lr=3e-3, ssm_lr=1e-3, weight_decay=0.01, batch_size=64,
-                 max_epochs=200, max_steps=None, min_steps=200, patience=20, val_fraction=0.2,
-                 device="auto", random_state=None, stop_on="accuracy"):
+    def __init__(self, n_tokens=None, n_classes=None, *, width=32, n_layers=2, d_state=16,
+                 window=None, fnn_width=64, fnn_depth=1, residual=True, norm=True,
+                 dt_min=1e-2, dt_max=1.0, lr=3e-3, ssm_lr=1e-3, weight_decay=0.01,
+                 batch_size=64, max_epochs=1000, max_steps=None, min_steps=0, patience=20,
+                 patience_steps=200, val_fraction=0.2, device="auto", random_state=None,
+                 stop_on="accuracy"):
         self.n_tokens = n_tokens
         self.n_classes = n_classes
         self.width = width
@@ -294,6 +302,7 @@ class SSMClassifier(SSMArchitecture, TokenClassifier):
         self.max_steps = max_steps
         self.min_steps = min_steps
         self.patience = patience
+        self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
@@ -313,16 +322,18 @@ class TransformerClassifier(TransformerArchitecture, TokenClassifier):
         As for ``SSMClassifier``.
     width, n_layers, n_heads, window, fnn_width, fnn_depth, positional :
         Architecture, as for ``neural.TransformerRegressor``.
-    lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience, val_fraction,
+    lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
+    patience_steps, val_fraction,
     device, random_state, stop_on :
         Training, as for ``SSMClassifier``.
     """
 
-    def __init__(self, n_tokens=None, n_classes=None, width=32, n_layers=2, n_heads=4,
+    def __init__(self, n_tokens=None, n_classes=None, *, width=32, n_layers=2, n_heads=4,
                  window=None, fnn_width=64, fnn_depth=1, positional="sinusoidal", lr=3e-3,
-                 weight_decay=0.01, batch_size=64, max_epochs=200, max_steps=None,
-                 min_steps=200, patience=20, val_fraction=0.2, device="auto",
-                 random_state=None, stop_on="accuracy"):
+                 weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
+                 min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
+                 device="auto", random_state=None,
+                 stop_on="accuracy"):
         self.n_tokens = n_tokens
         self.n_classes = n_classes
         self.width = width
@@ -339,6 +350,7 @@ class TransformerClassifier(TransformerArchitecture, TokenClassifier):
         self.max_steps = max_steps
         self.min_steps = min_steps
         self.patience = patience
+        self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
@@ -360,18 +372,20 @@ class SelectiveSSMClassifier(SelectiveSSMArchitecture, TokenClassifier):
     width, n_layers, d_state, dt_rank, fnn_width, fnn_depth, residual, norm, dt_min,
     dt_max, scan, chunk_size :
         Architecture, as for ``selective_estimator.SelectiveSSMRegressor``.
-    lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience, val_fraction,
+    lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
+    patience_steps, val_fraction,
     device, random_state, stop_on :
         Training, as for ``SSMClassifier``; every parameter trains with ``lr`` (as in
         Mamba), A and D without weight decay.
     """
 
-    def __init__(self, n_tokens=None, n_classes=None, width=32, n_layers=2, d_state=16,
+    def __init__(self, n_tokens=None, n_classes=None, *, width=32, n_layers=2, d_state=16,
                  dt_rank="auto", fnn_width=64, fnn_depth=1, residual=True, norm=True,
                  dt_min=1e-2, dt_max=1.0, scan="chunked", chunk_size=16, lr=3e-3,
-                 weight_decay=0.01, batch_size=64, max_epochs=200, max_steps=None,
-                 min_steps=200, patience=20, val_fraction=0.2, device="auto",
-                 random_state=None, stop_on="accuracy"):
+                 weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
+                 min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
+                 device="auto", random_state=None,
+                 stop_on="accuracy"):
         self.n_tokens = n_tokens
         self.n_classes = n_classes
         self.width = width
@@ -393,6 +407,7 @@ class SelectiveSSMClassifier(SelectiveSSMArchitecture, TokenClassifier):
         self.max_steps = max_steps
         self.min_steps = min_steps
         self.patience = patience
+        self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state

@@ -66,7 +66,8 @@ class KernelRidgeBaseline(SequenceBaseline):
     ``train_loss_``, ``n_params_`` (m), ``fit_seconds_``.
     """
 
-    def __init__(self, window=None, alphas=(1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0),
+    def __init__(self, window=None, *,
+                 alphas=(1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0),
                  bandwidths=(0.25, 0.5, 1.0, 2.0), cv=3, n_components=1000, random_state=None):
         self.window = window
         self.alphas = alphas
@@ -124,7 +125,7 @@ class KernelRidgeBaseline(SequenceBaseline):
 
     def predict(self, X):
         X = self._check_predict_input(X)
-        Z = flatten_windows(X, self.n_positions_, self.window_)
+        Z = flatten_windows(X, self.n_scored_, self.window_)
         pred = np.empty(len(Z))
         for r in _row_chunks(len(Z), len(self.landmarks_)):
             K = rbf_kernel(Z[r], self.landmarks_, gamma=self.gamma_)

@@ -42,7 +42,8 @@ class KNNBaseline(SequenceBaseline):
     ``fit_seconds_``.
     """
 
-    def __init__(self, window=None, n_neighbors=None, cv=3, weights="uniform", random_state=None):
+    def __init__(self, window=None, n_neighbors=None, *, cv=3, weights="uniform",
+                 random_state=None):
         self.window = window
         self.n_neighbors = n_neighbors
         self.cv = cv
@@ -91,7 +92,7 @@ class KNNBaseline(SequenceBaseline):
 
     def predict(self, X):
         X = self._check_predict_input(X)
-        Z = flatten_windows(X, self.n_positions_, self.window_)
+        Z = flatten_windows(X, self.n_scored_, self.window_)
         return self._as_output(self.model_.predict(Z), X.shape[0])
 
 

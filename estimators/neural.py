@@ -10,10 +10,30 @@ training split (fitted ``y_mean_``, ``y_scale_``), so the default learning rates
 output scale; predictions are mapped back, and clipped to [-bound, bound] when ``bound``
 is given (in eval mode: validation and prediction, not the training loss). A fraction
 ``val_fraction`` of the training sequences (never test data) is held out for early
-stopping with patience ``patience``; the best weights are restored. Losses are MSEs on the
-original scale in ``history_`` (per epoch), ``train_loss_`` (the restored model on the
-training split) and ``val_loss_`` (best validation MSE). A fit whose loss becomes NaN or
-inf raises ``TrainingDiverged``.
+stopping; the best weights are restored. Training stops early once the validation loss
+has not improved for ``patience`` epochs and ``patience_steps`` optimiser steps (so at
+small n, one step per epoch, it still waits ``patience_steps`` steps), not before
+``min_steps`` steps; otherwise at the cap, ``max_epochs`` epochs or ``max_steps`` steps.
+The defaults (1000 epochs, patience 20 epochs and 200 steps) let early stopping end
+every fit of the quick study (n = 64..2048, 2 layers of width 16): at most 427 epochs.
+Losses are MSEs on the original scale in ``history_`` (per epoch), ``train_loss_`` (the
+restored model on the training split) and ``val_loss_`` (best validation MSE). A fit
+whose loss becomes NaN or inf raises ``TrainingDiverged``.
+
+Learning rate: ``lr`` is a number, or a sequence of numbers (a grid). Every candidate of
+a grid trains on the same training/validation split, from the same initial weights, in
+the same mini-batch order (as more replicates of one batched computation); the one with
+the lowest best validation loss is kept (ties: the earlier in the grid; a candidate whose
+loss diverged is never kept, and the fit raises ``TrainingDiverged`` only when all do).
+
+Fitted attributes: ``network_``, ``history_``, ``train_loss_``, ``val_loss_``,
+``n_epochs_``, ``best_epoch_``, ``n_steps_``, ``stopped_by_`` ("early_stopping" or
+"cap"), ``lr_`` (the learning rate kept), ``lr_scores_`` ({lr: best validation loss},
+inf for a diverged candidate; ``{lr: val_loss_}`` for a number), ``selection_seconds_``
+(wall time of training the grid, per replicate; 0 for a number; part of
+``fit_seconds_``), ``n_params_``, ``fit_seconds_``, ``device_``, the layout
+``n_features_in_`` (d), ``seq_len_`` (T), ``n_scored_`` (L), ``output_1d_``, and
+``y_mean_``, ``y_scale_``.
 
 Replicates: ``nprates.estimators.replicates.fit_replicates`` trains R copies that differ only in
 data and ``random_state`` in one batched computation (``training``), with the results of
@@ -37,7 +57,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._baseline import resolve_window
-from .windows import check_outputs, check_sequences
+from .windows import SequenceInput, check_outputs, check_sequences
 from .device import resolve_device
 from .architectures import SSMArchitecture, TransformerArchitecture
 from .errors import TrainingDiverged
@@ -74,7 +94,7 @@ def _check_real(name: str, value, low: float, low_ok: bool, high: float = math.i
                          f"{' or None' if none_ok else ''}, got {value!r}")
 
 
-class NeuralSequenceEstimator(BaseEstimator):
+class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
     """Base of the torch sequence estimators: checks, seeds, batched fitting, prediction.
 
     Subclasses define ``__init__`` listing every hyperparameter (scikit-learn reads them
@@ -99,12 +119,12 @@ class NeuralSequenceEstimator(BaseEstimator):
       (NaN per epoch when ``val_fraction`` is 0). None for the regressors (history_ holds
       the losses only); the classifiers record ``"val_accuracy"``.
 
-    The training hyperparameters every subclass takes: ``lr``, ``weight_decay``,
-    ``batch_size``, ``max_epochs``, ``max_steps``, ``min_steps``, ``patience``, ``val_fraction``,
-    ``device``, ``random_state`` (and ``ssm_lr`` where the network has SSM layers).
+    The training hyperparameters every subclass takes: ``lr`` (a number or a grid),
+    ``weight_decay``, ``batch_size``, ``max_epochs``, ``max_steps``, ``min_steps``,
+    ``patience``, ``patience_steps``, ``val_fraction``, ``device``, ``random_state`` (and
+    ``ssm_lr`` where the network has SSM layers).
     """
 
-    accepts_sequences = True  # takes (n, T, d) and (n, L) natively (the study runner reads it)
     _val_metric = None        # the validation metric hook (class docstring); None: none
     _val_metric_name = None
 
@@ -126,6 +146,8 @@ class NeuralSequenceEstimator(BaseEstimator):
     def _fit_batch(self, estimators, Xs, ys) -> list:
         start = time.perf_counter()
         self._check_params()
+        lrs = self._lr_candidates()
+        G = len(lrs)
         device = resolve_device(self.device)
         if not len(estimators) == len(Xs) == len(ys):
             raise ValueError(f"got {len(Xs)} X arrays and {len(ys)} y arrays for "
@@ -153,26 +175,41 @@ class NeuralSequenceEstimator(BaseEstimator):
                 nets.append(est._make_network(1))
             shuffle_seeds.append(shuffle_seed)
 
-        network = stack_replicates(nets).to(device)
-        X_tr, Y_tr, X_va, Y_va = (torch.as_tensor(np.stack(p)).to(device) for p in zip(*parts))
+        # candidate g of replicate r is network replicate r * G + g: same data, same
+        # initial weights, same mini-batch order, its own learning rate
+        network = stack_replicates([net for net in nets for _ in range(G)]).to(device)
+        X_tr, Y_tr, X_va, Y_va = (torch.as_tensor(np.stack(p)).to(device)
+                                  .repeat_interleave(G, dim=0) for p in zip(*parts))
         if n_val == 0:
             X_va = Y_va = None
+        grid_start = time.perf_counter()
         outcomes = train_replicates(network, self._loss, X_tr, Y_tr, X_va, Y_va,
-                                    shuffle_seeds, self._training_config(),
-                                    metric_fn=self._val_metric)
+                                    [s for s in shuffle_seeds for _ in range(G)],
+                                    self._training_config(), metric_fn=self._val_metric,
+                                    lrs=[lr for _ in estimators for lr in lrs])
+        selection = (time.perf_counter() - grid_start) / len(estimators) if G > 1 else 0.0
         state = replicate_state(network)
         seconds = (time.perf_counter() - start) / len(estimators)
-        return [est._finish(net, {k: v[r:r + 1].clone() for k, v in state.items()}, outcome,
-                            seconds, device)
-                for r, (est, net, outcome) in enumerate(zip(estimators, nets, outcomes))]
+        results = []
+        for r, (est, net) in enumerate(zip(estimators, nets)):
+            candidates = outcomes[r * G:(r + 1) * G]
+            scores = {lr: (o.val_loss * est._loss_units() if o.diverged_epoch is None
+                           else math.inf) for lr, o in zip(lrs, candidates)}
+            g = min(range(G), key=lambda k: (candidates[k].diverged_epoch is not None,
+                                             scores[lrs[k]]))  # ties: the earlier candidate
+            k = r * G + g
+            results.append(est._finish(net, {name: v[k:k + 1].clone() for name, v in state.items()},
+                                       candidates[g], seconds, device, lrs[g], scores, selection))
+        return results
 
-    def _finish(self, network, state, outcome, seconds, device):
-        """Set the fitted attributes from one replicate's outcome; self or the exception."""
+    def _finish(self, network, state, outcome, seconds, device, lr, lr_scores, selection):
+        """Set the fitted attributes from one replicate's outcome (trained at ``lr``, the
+        grid's scores ``lr_scores``); self or the exception."""
         if outcome.diverged_epoch is not None:
             return TrainingDiverged(
                 f"{type(self).__name__} diverged: the loss became NaN or inf at epoch "
-                f"{outcome.diverged_epoch} (random_state={self.random_state!r}); try a lower "
-                f"lr or rescale the inputs", epoch=outcome.diverged_epoch,
+                f"{outcome.diverged_epoch} (random_state={self.random_state!r}, lr={lr!r}); "
+                f"try a lower lr or rescale the inputs", epoch=outcome.diverged_epoch,
                 random_state=self.random_state)
         network = network.to(device)
         set_replicate_state(network, state)
@@ -186,6 +223,8 @@ class NeuralSequenceEstimator(BaseEstimator):
         self.val_loss_ = outcome.val_loss * units
         self.n_epochs_, self.best_epoch_ = outcome.n_epochs, outcome.best_epoch
         self.n_steps_ = outcome.n_steps
+        self.stopped_by_ = outcome.stopped_by
+        self.lr_, self.lr_scores_, self.selection_seconds_ = lr, lr_scores, selection
         self.n_params_ = sum(p.numel() for p in network.parameters())
         self.fit_seconds_ = seconds
         self.device_ = str(device)
@@ -207,29 +246,53 @@ class NeuralSequenceEstimator(BaseEstimator):
             return 0
         n_val = int(round(self.val_fraction * n))
         if n_val < 1 or n_val >= n:
-            raise ValueError(f"n={n} sequences are too few for val_fraction="
+            raise ValueError(f"n_samples={n} sequences are too few for val_fraction="
                              f"{self.val_fraction}: the training and the validation split "
                              f"each need at least one sequence")
         return n_val
 
+    def _lr_candidates(self) -> list[float]:
+        """The learning rates to train: [lr] for a number, the grid's values for a sequence
+        (distinct positive numbers; chosen by validation loss, so val_fraction > 0)."""
+        if isinstance(self.lr, numbers.Real) and not isinstance(self.lr, bool):
+            _check_real("lr", self.lr, 0.0, low_ok=False)
+            return [float(self.lr)]
+        try:
+            grid = list(self.lr)
+        except TypeError:
+            raise ValueError(f"lr must be a positive number or a sequence of them, "
+                             f"got {self.lr!r}") from None
+        if not grid:
+            raise ValueError("lr is an empty sequence: give a learning rate or a grid of them")
+        for value in grid:
+            _check_real("lr", value, 0.0, low_ok=False)
+        grid = [float(v) for v in grid]
+        if len(set(grid)) < len(grid):
+            raise ValueError(f"lr lists a learning rate twice: {self.lr!r}")
+        if len(grid) > 1 and self.val_fraction == 0:
+            raise ValueError(f"lr={self.lr!r} is a grid, chosen by validation loss: it needs "
+                             f"val_fraction > 0")
+        return grid
+
     def _check_params(self) -> None:
-        _check_real("lr", self.lr, 0.0, low_ok=False)
         _check_real("weight_decay", self.weight_decay, 0.0, low_ok=True)
         _check_real("val_fraction", self.val_fraction, 0.0, low_ok=True, high=1.0)
         for name in ("batch_size", "max_epochs", "patience"):
             _check_int(name, getattr(self, name))
         _check_int("max_steps", self.max_steps, none_ok=True)
         _check_int("min_steps", self.min_steps, low=0)
+        _check_int("patience_steps", self.patience_steps, low=0)
+        self._lr_candidates()
         if hasattr(self, "ssm_lr"):
             _check_real("ssm_lr", self.ssm_lr, 0.0, low_ok=False, none_ok=True)
         if hasattr(self, "bound"):
             _check_real("bound", self.bound, 0.0, low_ok=False, none_ok=True)
 
     def _training_config(self) -> TrainingConfig:
-        return TrainingConfig(lr=self.lr, weight_decay=self.weight_decay,
+        return TrainingConfig(lr=self._lr_candidates()[0], weight_decay=self.weight_decay,
                               batch_size=self.batch_size, max_epochs=self.max_epochs,
-                              patience=self.patience, max_steps=self.max_steps,
-                              min_steps=self.min_steps,
+                              patience=self.patience, patience_steps=self.patience_steps,
+                              max_steps=self.max_steps, min_steps=self.min_steps,
                               ssm_lr=getattr(self, "ssm_lr", None))
 
     # -- prediction -----------------------------------------------------------------------
@@ -266,8 +329,9 @@ class NeuralRegressor(RegressorMixin, NeuralSequenceEstimator):
         if reset:
             self.n_features_in_ = X.shape[2]
         elif X.shape[2] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[2]} features per token, but the estimator was "
-                             f"fitted with {self.n_features_in_}")
+            raise ValueError(f"X has {X.shape[2]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input (features "
+                             f"per token, X's last axis)")
         return X
 
     def _check_targets(self, X, y):
@@ -332,22 +396,25 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
         short sequences studied here (S4D's 1e-3..1e-1 suits thousands of tokens).
     bound : float or None
         Predictions are clipped to [-bound, bound].
-    lr, ssm_lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    val_fraction :
+    lr : float or sequence of float
+        AdamW's learning rate, or a grid of them chosen by validation loss (module
+        docstring).
+    ssm_lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
+    patience_steps, val_fraction :
         Training: AdamW, mini-batches of ``batch_size`` sequences, at most ``max_epochs``
-        epochs and ``max_steps`` steps (None: no limit), early stopping after ``patience``
-        epochs without a better validation loss on ``val_fraction`` of the training
-        sequences (0: no validation, the last weights are kept); never fewer than
-        ``min_steps`` steps, so that small samples (one step per epoch) still train.
+        epochs and ``max_steps`` steps (None: no limit), early stopping once ``patience``
+        epochs and ``patience_steps`` steps pass without a better validation loss on
+        ``val_fraction`` of the training sequences (0: no validation, the last weights are
+        kept); never fewer than ``min_steps`` steps.
     device : "auto", "cpu", "cuda" or "cuda:K"
     random_state : int, RandomState or None
     """
 
-    def __init__(self, width=32, n_layers=2, d_state=16, window=None, fnn_width=64,
-                 fnn_depth=1, residual=True, norm=True, dt_min=1e-2, dt_max=1.0, bound=None,
-                 lr=3e-3, ssm_lr=1e-3, weight_decay=0.01, batch_size=64, max_epochs=200,
-                 max_steps=None, min_steps=200, patience=20, val_fraction=0.2, device="auto",
-                 random_state=None):
+    def __init__(self, width=32, n_layers=2, *, d_state=16, window=None, fnn_width=64,
+                 fnn_depth=1, residual=True, norm=True, dt_min=1e-2, dt_max=1.0,
+                 bound=None, lr=3e-3, ssm_lr=1e-3, weight_decay=0.01, batch_size=64,
+                 max_epochs=1000, max_steps=None, min_steps=0, patience=20,
+                 patience_steps=200, val_fraction=0.2, device="auto", random_state=None):
         self.width = width
         self.n_layers = n_layers
         self.d_state = d_state
@@ -367,6 +434,7 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
         self.max_steps = max_steps
         self.min_steps = min_steps
         self.patience = patience
+        self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
@@ -385,15 +453,16 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
     ----------
     width, n_layers, n_heads, window, fnn_width, fnn_depth, positional :
         Architecture (``TransformerNetwork``).
-    bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience, val_fraction,
-    device, random_state :
+    bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
+    patience_steps, val_fraction, device, random_state :
         As for ``SSMRegressor``.
     """
 
-    def __init__(self, width=32, n_layers=2, n_heads=4, window=None, fnn_width=64,
-                 fnn_depth=1, positional="sinusoidal", bound=None, lr=3e-3, weight_decay=0.01,
-                 batch_size=64, max_epochs=200, max_steps=None, min_steps=200, patience=20,
-                 val_fraction=0.2, device="auto", random_state=None):
+    def __init__(self, width=32, n_layers=2, *, n_heads=4, window=None, fnn_width=64,
+                 fnn_depth=1, positional="sinusoidal", bound=None, lr=3e-3,
+                 weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
+                 min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
+                 device="auto", random_state=None):
         self.width = width
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -409,6 +478,7 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
         self.max_steps = max_steps
         self.min_steps = min_steps
         self.patience = patience
+        self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
@@ -434,14 +504,15 @@ class WindowMLP(NeuralRegressor):
         Hidden units per layer.
     depth : int, default 2
         Hidden layers.
-    bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience, val_fraction,
-    device, random_state :
+    bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
+    patience_steps, val_fraction, device, random_state :
         As for ``SSMRegressor``.
     """
 
-    def __init__(self, window=None, width=64, depth=2, bound=None, lr=3e-3, weight_decay=0.01,
-                 batch_size=64, max_epochs=200, max_steps=None, min_steps=200, patience=20,
-                 val_fraction=0.2, device="auto", random_state=None):
+    def __init__(self, window=None, width=64, *, depth=2, bound=None, lr=3e-3,
+                 weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
+                 min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
+                 device="auto", random_state=None):
         self.window = window
         self.width = width
         self.depth = depth
@@ -453,6 +524,7 @@ class WindowMLP(NeuralRegressor):
         self.max_steps = max_steps
         self.min_steps = min_steps
         self.patience = patience
+        self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state

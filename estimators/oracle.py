@@ -48,7 +48,7 @@ class OracleProjection(SequenceBaseline):
 
     needs_target_basis = True
 
-    def __init__(self, basis=None, levels=None, val_fraction=0.2, random_state=None):
+    def __init__(self, basis=None, *, levels=None, val_fraction=0.2, random_state=None):
         self.basis = basis
         self.levels = levels
         self.val_fraction = val_fraction
@@ -97,9 +97,9 @@ class OracleProjection(SequenceBaseline):
         window, _ = self._check_basis()
         self._check_positions(X, window)
         kept = np.flatnonzero(self.coef_)
-        pred = np.empty((X.shape[0], self.n_positions_))
+        pred = np.empty((X.shape[0], self.n_scored_))
         for rows, Phi in self._design_chunks(X, kept):
-            pred[rows] = (Phi @ self.coef_[kept]).reshape(-1, self.n_positions_)
+            pred[rows] = (Phi @ self.coef_[kept]).reshape(-1, self.n_scored_)
         return self._as_output(pred, X.shape[0])
 
     # -- helpers -----------------------------------------------------------------------
@@ -122,8 +122,8 @@ class OracleProjection(SequenceBaseline):
 
     def _check_positions(self, X: np.ndarray, window: int) -> None:
         full = X.shape[1] - window + 1
-        if self.n_positions_ > full:
-            raise ValueError(f"y covers the last {self.n_positions_} positions, but with "
+        if self.n_scored_ > full:
+            raise ValueError(f"y covers the last {self.n_scored_} positions, but with "
                              f"basis.window={window} only the last {max(full, 0)} of the "
                              f"{X.shape[1]} tokens have a full window")
 
@@ -154,7 +154,7 @@ class OracleProjection(SequenceBaseline):
             if Phi.ndim != 3 or Phi.shape[0] != len(X[i:i + step]) or Phi.shape[2] != P:
                 raise ValueError(f"basis.design_matrix returned shape {Phi.shape}, expected "
                                  f"({len(X[i:i + step])}, T - window + 1, {P})")
-            yield slice(i, i + step), Phi[:, -self.n_positions_:, columns].reshape(-1, len(columns))
+            yield slice(i, i + step), Phi[:, -self.n_scored_:, columns].reshape(-1, len(columns))
 
 
 def _nested_lstsq(m: Moments, sizes) -> list[np.ndarray]:

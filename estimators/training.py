@@ -8,6 +8,19 @@ replicate's own loss in its own parameters, and AdamW updates elementwise. A rep
 that stops early (patience exhausted, or a loss that is NaN or inf) is removed from the
 batch, with its optimiser state, so the others go on exactly as if trained alone.
 
+Replicates may train with different learning rates (``lrs``: the candidates of a
+learning-rate grid train as more replicates). AdamW's step is linear in the learning
+rate given its moments, so one step with learning rate 1 followed by
+``p_before + lr_r * (p_after - p_before)`` per replicate is AdamW at ``lr_r``.
+
+Stopping rule. A replicate stops early when its validation loss has not improved for
+``patience`` epochs *and* for ``patience_steps`` optimiser steps (the longer of the two),
+and never before ``min_steps`` steps. At small n an epoch is one or two steps, so epochs
+alone would give up after a few dozen steps; at large n an epoch is many steps, and the
+epoch count governs. Otherwise training ends at the cap, ``max_epochs`` epochs or
+``max_steps`` steps; ``ReplicateOutcome.stopped_by`` records which ("early_stopping" or
+"cap"). Without a validation split every replicate runs to the cap.
+
 An optional validation metric (``metric_fn``, e.g. a classifier's accuracy) is evaluated
 on the network outputs of the validation loss's pass and recorded per epoch, and on the
 training split with the restored weights (``ReplicateOutcome.train_metric``). Early
@@ -22,31 +35,32 @@ host and device; once per epoch the shuffle order goes to the device and the los
 
 from __future__ import annotations
 
+import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
 from .layers import replicate_state, set_replicate_state
 
 EVAL_TOKENS = 2 ** 16  # tokens (summed over replicates) per chunk of an evaluation pass
+_log = logging.getLogger(__name__)  # one DEBUG record per epoch
 
 
 @dataclass
 class TrainingConfig:
-    """Optimisation budget. ``ssm_lr`` (None: ``lr``) applies to ``ssm_parameter_names``.
-
-    Training ends after ``max_epochs`` epochs, or for a replicate after ``patience`` epochs
-    without a better validation loss, but never before ``min_steps`` optimizer steps: at
-    small n an epoch is one or two steps, and epoch counts alone would stop there before
-    the network has learnt anything. ``max_steps`` (None: no limit) ends it regardless.
-    """
+    """Optimisation budget. ``ssm_lr`` (None: the replicate's ``lr``) applies to
+    ``ssm_parameter_names``. The stopping rule (module docstring): early stopping after
+    ``patience`` epochs and ``patience_steps`` steps without a better validation loss, not
+    before ``min_steps`` steps; the cap is ``max_epochs`` epochs or ``max_steps`` steps
+    (None: no step cap)."""
 
     lr: float = 3e-3
     weight_decay: float = 0.01
     batch_size: int = 64
-    max_epochs: int = 200
+    max_epochs: int = 1000
     patience: int = 20
+    patience_steps: int = 0
     max_steps: int | None = None
     min_steps: int = 0
     ssm_lr: float | None = None
@@ -65,12 +79,14 @@ class ReplicateOutcome:
     n_epochs: int = 0
     n_steps: int = 0
     best_epoch: int = 0
+    best_step: int = 0                                  # optimiser steps at best_epoch
     val_loss: float = math.inf                          # best validation loss (NaN: none)
     train_loss: float = math.nan                        # of the restored weights, eval mode
     train_metric: float = math.nan                      # likewise (NaN: no metric_fn)
     best_score: float = math.inf                        # lower is better: the validation
                                                         # loss, or minus the metric
     diverged_epoch: int | None = None
+    stopped_by: str = "cap"                             # "early_stopping" or "cap"
 
 
 def parameter_groups(network: torch.nn.Module, config: TrainingConfig) -> list[dict]:
@@ -82,7 +98,7 @@ def parameter_groups(network: torch.nn.Module, config: TrainingConfig) -> list[d
         for attr, key in (("ssm_parameter_names", "ssm"), ("no_weight_decay_names", "no_decay")):
             named[key].update(f"{prefix}.{name}" if prefix else name
                               for name in getattr(module, attr, ()))
-    groups = {"ssm": [], "no_decay": [], "decay": []}
+    groups = {"ssm": [], "no_decay": [], "decay": []}  # each group's "kind"
     for name, p in network.named_parameters():
         if name in named["ssm"]:
             groups["ssm"].append(p)
@@ -93,8 +109,8 @@ def parameter_groups(network: torch.nn.Module, config: TrainingConfig) -> list[d
     ssm_lr = config.lr if config.ssm_lr is None else config.ssm_lr
     settings = {"ssm": (ssm_lr, 0.0), "no_decay": (config.lr, 0.0),
                 "decay": (config.lr, config.weight_decay)}
-    return [{"params": params, "lr": settings[key][0], "weight_decay": settings[key][1]}
-            for key, params in groups.items() if params]
+    return [{"params": params, "lr": settings[key][0], "weight_decay": settings[key][1],
+             "kind": key} for key, params in groups.items() if params]
 
 
 @torch.no_grad()
@@ -116,31 +132,54 @@ def evaluate(network, fns, X, Y) -> torch.Tensor:
     return total / n
 
 
-def _optimizer(network, config: TrainingConfig) -> torch.optim.AdamW:
+def _optimizer(network, config: TrainingConfig, unit_lr: bool = False) -> torch.optim.AdamW:
     """AdamW as one fused kernel (3-4x faster steps than the per-tensor loop, which matters
     for small networks); the multi-tensor loop where the fused kernel is missing (CPU before
-    torch 2.4)."""
+    torch 2.4). ``unit_lr``: every group at learning rate 1 (``_scaled_step``)."""
     groups = parameter_groups(network, config)
+    if unit_lr:
+        for group in groups:
+            group["lr"] = 1.0
     try:
         return torch.optim.AdamW(groups, fused=True)
     except RuntimeError:
         return torch.optim.AdamW(groups, foreach=True)
 
 
-def _keep_replicates(network, optimizer, keep: torch.Tensor, config: TrainingConfig):
+def _keep_replicates(network, optimizer, keep: torch.Tensor, config: TrainingConfig,
+                     unit_lr: bool):
     """Drop every replicate not in ``keep`` (indices) from the network and the optimiser
     state; returns the optimiser of the smaller network."""
     moments = {name: optimizer.state.get(p, {}) for name, p in network.named_parameters()}
     set_replicate_state(network, {name: t[keep] for name, t in replicate_state(network).items()})
-    optimizer = _optimizer(network, config)
+    optimizer = _optimizer(network, config, unit_lr)
     for name, p in network.named_parameters():  # AdamW's moments, not its step count
         optimizer.state[p] = {key: value[keep] if torch.is_tensor(value) and value.dim() > 0
                               else value for key, value in moments[name].items()}
     return optimizer
 
 
+def _step_weights(optimizer, lr: torch.Tensor, ssm_lr: torch.Tensor) -> list[torch.Tensor]:
+    """Per parameter of ``optimizer`` (group order), its replicates' learning rates shaped to
+    broadcast over the parameter: ``ssm_lr`` (R,) for the SSM group, ``lr`` (R,) otherwise."""
+    return [(ssm_lr if group["kind"] == "ssm" else lr).view(-1, *[1] * (p.dim() - 1))
+            for group in optimizer.param_groups for p in group["params"]]
+
+
+def _scaled_step(optimizer, weights: list[torch.Tensor]) -> None:
+    """One AdamW step at a learning rate per replicate: a step at learning rate 1, then
+    ``p_before + w * (p_after - p_before)`` (exact: the step is linear in the rate)."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    with torch.no_grad():
+        before = [p.detach().clone() for p in params]
+    optimizer.step()
+    with torch.no_grad():
+        torch._foreach_lerp_(before, [p.detach() for p in params], weights)
+        torch._foreach_copy_(params, before)
+
+
 def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_seeds,
-                     config: TrainingConfig, metric_fn=None) -> list[ReplicateOutcome]:
+                     config: TrainingConfig, metric_fn=None, lrs=None) -> list[ReplicateOutcome]:
     """Train the stacked ``network`` in place; on return it holds each replicate's best weights.
 
     Parameters
@@ -157,12 +196,23 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
         metric, evaluated like the validation loss (same outputs, same averaging over the
         validation sequences) and recorded in ``val_metric_history``; it steers early
         stopping when ``config.stop_on_metric`` (which requires it).
+    lrs : R learning rates, or None: ``config.lr`` for every replicate. The SSM group
+        trains at ``config.ssm_lr`` when that is set, else at the replicate's rate.
     """
     if config.stop_on_metric and metric_fn is None:
         raise ValueError("config.stop_on_metric needs a metric_fn to stop on")
     R, n_train = X_train.shape[:2]
     device = X_train.device
-    optimizer = _optimizer(network, config)
+    lrs = [float(config.lr)] * R if lrs is None else [float(v) for v in lrs]
+    if len(lrs) != R:
+        raise ValueError(f"lrs needs one learning rate per replicate ({R}), got {len(lrs)}")
+    scaled = len(set(lrs)) > 1  # else one rate for all: a plain AdamW step
+    if not scaled:
+        config = replace(config, lr=lrs[0])
+    rep_lr = torch.tensor(lrs, device=device)
+    rep_ssm_lr = rep_lr if config.ssm_lr is None else torch.full_like(rep_lr, config.ssm_lr)
+    optimizer = _optimizer(network, config, scaled)
+    weights = _step_weights(optimizer, rep_lr, rep_ssm_lr) if scaled else None
     generators = [torch.Generator().manual_seed(int(s)) for s in shuffle_seeds]
     best = {name: t.detach().clone() for name, t in replicate_state(network).items()}
     outcomes = [ReplicateOutcome() for _ in range(R)]
@@ -184,7 +234,10 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
             losses = loss_fn(network(Xt[rows, batch]), Yt[rows, batch])
             optimizer.zero_grad(set_to_none=True)
             losses.sum().backward()
-            optimizer.step()
+            if scaled:
+                _scaled_step(optimizer, weights)
+            else:
+                optimizer.step()
             total += losses.detach() * batch.shape[1]
             seen += batch.shape[1]
             steps += 1
@@ -196,6 +249,10 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
             val = evaluate(network, val_fns, Xv, Yv)
         # the epoch's one transfer to the host; metric is [] without metric_fn
         train, val, *metric = torch.cat([(total / seen).unsqueeze(0), val]).tolist()
+        if _log.isEnabledFor(logging.DEBUG):  # a heartbeat for progress displays
+            _log.debug("epoch %d: training loss %.4g, validation loss %.4g (mean of %d "
+                       "replicate(s))", epoch, sum(train) / len(train), sum(val) / len(val),
+                       len(active))
 
         score = [-m for m in metric[0]] if config.stop_on_metric else val  # lower is better
         improved, keep = [], []
@@ -211,9 +268,13 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
                 continue
             if Xv is None or score[i] < out.best_score:
                 out.best_score = score[i]
-                out.val_loss, out.best_epoch = val[i], epoch
+                out.val_loss, out.best_epoch, out.best_step = val[i], epoch, steps
                 improved.append(i)
-            if epoch - out.best_epoch < config.patience or steps < config.min_steps:
+            exhausted = (epoch - out.best_epoch >= config.patience
+                         and steps - out.best_step >= config.patience_steps)
+            if exhausted and steps >= config.min_steps:
+                out.stopped_by = "early_stopping"
+            else:
                 keep.append(i)
         if improved:
             src = torch.tensor(improved, device=device)
@@ -225,8 +286,10 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
             break
         if len(keep) < len(active):
             idx = torch.tensor(keep, device=device, dtype=torch.long)
-            optimizer = _keep_replicates(network, optimizer, idx, config)
+            optimizer = _keep_replicates(network, optimizer, idx, config, scaled)
             data = tuple(None if d is None else d[idx] for d in data)
+            rep_lr, rep_ssm_lr = rep_lr[idx], rep_ssm_lr[idx]
+            weights = _step_weights(optimizer, rep_lr, rep_ssm_lr) if scaled else None
             active = [active[i] for i in keep]
         if not active:
             break

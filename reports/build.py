@@ -17,8 +17,29 @@ from .pages import title as title_page
 from .pages._common import footer
 from .style import report_style
 
-#: The sections of a report, in page order (a section may span several pages).
-SECTIONS = ("title", "rate curves", "exponents", "comparisons", "diagnostics", "notes")
+#: The sections of a rate study's report, in page order (a section may span several pages),
+#: with the module drawing each.
+SECTIONS = ("title", "rates", "exponents", "comparisons", "diagnostics", "notes")
+_RATE_PAGES = {"rates": rates, "exponents": forest, "comparisons": comparison,
+               "diagnostics": diagnostics, "notes": notes}
+#: The sections of a capability study's report.
+CAPABILITY_SECTIONS = ("title", "accuracy")
+
+
+def chosen_sections(sections, known) -> list:
+    """The names in ``sections`` (None: all of ``known``), checked, in page order."""
+    if sections is None:
+        return list(known)
+    if isinstance(sections, str):
+        sections = [sections]
+    names = [str(s) for s in sections]
+    unknown = [s for s in names if s not in known]
+    if unknown:
+        raise ValueError(f"sections: unknown section {unknown[0]!r} (known: "
+                         f"{', '.join(known)})")
+    if not names:
+        raise ValueError(f"sections: name at least one of {', '.join(known)}")
+    return [s for s in known if s in names]
 
 
 @dataclass
@@ -45,7 +66,7 @@ class Report:
 
 def build_report(results, path, study=None, title=None, *, method="loglog", level=0.95,
                  margin=0.1, n_boot=2000, seed=0, polylog_k=None, date=None,
-                 loader=None) -> Report:
+                 loader=None, sections=None) -> Report:
     """Write a PDF report of a rate study to ``path``; returns a ``Report``.
 
     Parameters
@@ -66,6 +87,8 @@ def build_report(results, path, study=None, title=None, *, method="loglog", leve
     date : the date printed on the title page (default: today).
     loader : ``loader(directory) -> DataFrame`` to read a directory of another
         layout (default: ``nprates.analysis.read_results_dir``).
+    sections : the sections to write, names from ``SECTIONS`` (a capability study:
+        ``CAPABILITY_SECTIONS``), kept in page order; default all.
 
     Pages: title (study, targets, estimators, headline exponents), rate curves
     (log-log risk against n per target), exponents (forest plot against the theory),
@@ -80,36 +103,42 @@ def build_report(results, path, study=None, title=None, *, method="loglog", leve
     parameter, one line per estimator with ``level`` t intervals over replicates.
     Only ``level`` of the fitting options applies to it.
 
+    The figures are drawn by ``plot_rates``, ``plot_exponents``, ``plot_comparison`` and
+    ``plot_diagnostics``, which give each of them on its own.
+
     Raises ValueError (FileNotFoundError for a missing directory) with a clear
-    message for an empty table, or a directory that is empty or holds no results
+    message for an unknown section, an empty table, or a directory that is empty or holds no results
     (the default reader's errors; a custom ``loader`` raises its own).
     """
     out = Path(path)
     if out.suffix.lower() != ".pdf":
         raise ValueError(f"the report path must end in .pdf, got {str(out)!r}")
     table, study, source = load_input(results, study, loader)
-    if is_capability(table):
+    capability_study = is_capability(table)
+    chosen = chosen_sections(sections, CAPABILITY_SECTIONS if capability_study else SECTIONS)
+    if capability_study:
         data = CapabilityData.prepare(table, study, source, level=level)
         default_title, subject = (f"{capability.TITLE}: {data.name}",
                                   "Capabilities on token-selection tasks (nprates)")
     else:
         data = ReportData.prepare(table, study, source, method=method, level=level,
-                                  margin=margin, n_boot=n_boot, seed=seed, polylog_k=polylog_k)
+                                  margin=margin, n_boot=n_boot, seed=seed, polylog_k=polylog_k,
+                                  compare=any(s in chosen for s in ("comparisons", "notes")))
         default_title, subject = (f"Convergence rates: {data.name}",
                                   "Empirical convergence rates (nprates)")
     date = date if date is not None else datetime.date.today().isoformat()
     out.parent.mkdir(parents=True, exist_ok=True)
     figs = []
     with report_style():
-        if isinstance(data, CapabilityData):
-            figs += capability.pages(data, title=title, date=date)
+        if capability_study:
+            if "title" in chosen:
+                figs.append(capability.title_page(data, title=title, date=date))
+            if "accuracy" in chosen:
+                figs += [capability.task_page(data, t) for t in data.tasks]
         else:
-            figs += title_page.page(data, title=title, date=date)
-            figs += rates.pages(data)
-            figs += forest.pages(data)
-            figs += comparison.pages(data)
-            figs += diagnostics.pages(data)
-            figs += notes.pages(data)
+            for name in chosen:
+                figs += (title_page.page(data, title=title, date=date) if name == "title"
+                         else _RATE_PAGES[name].pages(data))
         label = f"nprates report - {data.name}" + (f" - {date}" if date else "")
         meta = {"Title": title or default_title, "Subject": subject,
                 "Creator": "nprates reports", "CreationDate": None, "ModDate": None}

@@ -172,7 +172,10 @@ class ReportData(TableViews):
     # ------------------------------------------------------------------ preparation
     @classmethod
     def prepare(cls, table, study=None, source="", method="loglog", level=0.95, margin=0.1,
-                n_boot=2000, seed=0, polylog_k=None) -> "ReportData":
+                n_boot=2000, seed=0, polylog_k=None, compare=True) -> "ReportData":
+        """Fit every (target, estimator), check it against the theory and, with
+        ``compare``, compare every pair of estimators per target (``pairs`` stays empty
+        without it)."""
         table = table.copy()
         table["target"] = table["target"].astype(str)
         table["estimator"] = table["estimator"].astype(str)
@@ -189,7 +192,8 @@ class ReportData(TableViews):
                    styles=estimator_styles(estimators), classes=classes,
                    fit_table=fit_table, fits={}, pairs={})
         data._fit_each()
-        data._compare_pairs()
+        if compare:
+            data._compare_pairs()
         data._collect_cell_notes()
         return data
 

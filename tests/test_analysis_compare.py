@@ -38,7 +38,7 @@ def test_inconclusive_with_too_little_data():
                         noise=1.0, seed=3)
     c = compare_rates(t, "a", "b")
     assert c.verdict == "inconclusive"
-    assert "Inconclusive" in c.summary()
+    assert "Inconclusive" in c.summary().as_text()
 
 
 def test_risk_ratio_per_size():
@@ -68,7 +68,7 @@ def test_failed_cells_and_summary():
     t = simulate_curves({"a": 0.5, "b": 0.55}, replicates=4, noise=0.2, seed=7,
                         fail_rate=0.1)
     c = compare_rates(t, "a", "b", margin=0.15)
-    text = c.summary()
+    text = c.summary().as_text()
     for part in ("Convergence rate comparison", "difference a-b", "Risk ratio", "Verdict:",
                  "+-0.15"):
         assert part in text

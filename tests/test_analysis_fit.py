@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nprates.analysis import RateFit, fit_all, fit_rate, simulate_curves, validate_results
+from nprates.analysis import RateFit, fit_all, fit_rate, simulate_curves
 from nprates.analysis.schema import REQUIRED
 
 SIZES = [100, 215, 464, 1000, 2154, 4642, 10000]
@@ -92,7 +92,7 @@ def test_failed_fits_counted_and_shown():
     per = fit.per_n.set_index("n")
     assert per.loc[100, "n_failed"] == 2 and per.loc[100, "n_ok"] == 3
     assert per.loc[215, "n_diverged"] == 1
-    text = fit.summary()
+    text = fit.summary().as_text()
     assert "Failed / diverged:" in text and "2 / 1" in text
     assert "3 fit(s) did not succeed" in text
 
@@ -230,7 +230,7 @@ def test_result_object_contract():
     for key in ("exponent", "ci", "se", "intercept", "method", "per_n", "local_slopes",
                 "n_failed", "warnings", "curvature", "theory_exponent", "floor"):
         assert key in d
-    text = fit.summary()
+    text = fit.summary().as_text()
     for part in ("Convergence rate fit", "Method:", "offset", "exponent", "floor E",
                  "local exp."):
         assert part in text
@@ -259,4 +259,7 @@ def test_fit_all_table():
     assert row.loc[("b", "ssm"), "verdict"] == "no theory"
     assert row.loc[("b", "tf"), "verdict"] == "no fit"
     assert row.loc[("b", "tf"), "n_failed"] == 14
-    assert validate_results(t) is not None
+    assert row.loc[("a", "ssm"), "n_draws"] == 1 and row.loc[("a", "ssm"), "reason"] == ""
+    assert row.loc[("a", "ssm"), "excluded_sizes"] == []
+    assert row.loc[("a", "ssm"), "exponent"] == pytest.approx(
+        fit_rate(t, estimator="ssm", target="a", n_boot=500).exponent)

@@ -125,7 +125,7 @@ def test_clone_and_grid_search(kind, grid):
     X, y, _ = make_data(40)
     search = GridSearchCV(est, grid, cv=2).fit(X, y)
     assert search.best_estimator_.predict(X).shape == y.shape
-    assert not hasattr(est, "n_positions_")  # the search fitted clones
+    assert not hasattr(est, "n_scored_")  # the search fitted clones
 
 
 @pytest.mark.parametrize("kind", ["krr", "knn"])

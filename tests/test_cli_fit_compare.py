@@ -58,7 +58,8 @@ def test_fit_json(results_dir, capsys, tmp_path):
 
 def test_fit_polylog_needs_k(results_dir, capsys):
     assert main(["fit", str(results_dir), "--method", "polylog"]) == 2
-    assert "polylog_k" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--polylog-k" in err and "polylog_k=" not in err and len(err.splitlines()) == 1
     assert main(["fit", str(results_dir), "--method", "polylog", "--polylog-k", "1",
                  "--n-boot", "200"]) == 0
 
@@ -88,3 +89,38 @@ def test_bad_input_exits_2(results_dir, tmp_path, capsys):
     assert main(["compare", str(results_dir), "ssm", "rnn"]) == 2
     err = capsys.readouterr().err
     assert "unknown estimator 'rnn'" in err and err.count("\n") == 1
+
+
+def test_fit_and_compare_print_reasons_and_plateau(tmp_path, capsys):
+    t = simulate_curves({"ssm": 0.667, "mlp": 0.667}, replicates=4, noise=0.1, seed=3,
+                        theory_exponent=0.667)
+    t["stopped_by"] = ""
+    t.loc[t["estimator"] == "ssm", "stopped_by"] = "cap"
+    small = (t["estimator"] == "mlp") & (t["n"] == 100)
+    t.loc[small, "trivial"] = True
+    path = write_results_dir(tmp_path / "study", t)
+    assert main(["fit", str(path), "--n-boot", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "inconclusive (optimisation-limited)" in out
+    assert "sim/mlp: mlp: n=[100] sit at the trivial plateau" in " ".join(out.split())
+    assert main(["fit", str(path), "--json", "-", "--n-boot", "300"]) == 0
+    rows = {r["estimator"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["mlp"]["excluded_sizes"] == [100] and rows["ssm"]["excluded_sizes"] == []
+    assert rows["ssm"]["reason"] == "optimisation-limited"
+    assert main(["fit", str(path), "--keep-plateau", "--json", "-", "--n-boot", "300"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["excluded_sizes"] == []
+    assert main(["compare", str(path), "ssm", "mlp", "--n-boot", "300"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(optimisation-limited)" in out and "ssm is optimisation-limited" in out
+    assert "n=[100] sit at the trivial plateau" in out
+
+
+@pytest.mark.parametrize("command", ["fit", "compare"])
+def test_unwritable_json_path_exits_2_before_fitting(results_dir, tmp_path, capsys, command):
+    extra = ["ssm", "transformer"] if command == "compare" else []
+    target = tmp_path / "missing" / "out.json"
+    assert main([command, str(results_dir), *extra, "--json", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""                       # nothing was fitted or printed
+    assert captured.err.count("\n") == 1 and "--json" in captured.err
+    assert not target.parent.exists()

@@ -99,7 +99,8 @@ def test_demo_runs_reports_and_reuses_finished_cells(tmp_path, capsys):
     study = tmp_path / "tiny.toml"
     study.write_text(TINY)
     out = tmp_path / "demo"
-    assert main(["demo", "--study", str(study), "--out", str(out), "--device", "cpu"]) == 0
+    assert main(["demo", "--study", str(study), "--out", str(out), "--device", "cpu",
+                 "--progress"]) == 0
     first = capsys.readouterr()
     assert "tiny: 12/12 cells done" in first.err  # progress
     assert re.search(r"^\s+sine\s+ridge\s+\d\.\d{4}", first.out, re.M)  # the exponent table
@@ -108,7 +109,7 @@ def test_demo_runs_reports_and_reuses_finished_cells(tmp_path, capsys):
     cells = sorted((out / "cells").glob("*.json"))
     assert len(cells) == 12
     stamps = [c.stat().st_mtime_ns for c in cells]
-    assert main(["demo", "--study", str(study), "--out", str(out)]) == 0
+    assert main(["demo", "--study", str(study), "--out", str(out), "--progress"]) == 0
     second = capsys.readouterr()
     assert "(12 resumed)" in second.err and "cells to run" not in second.err
     assert [c.stat().st_mtime_ns for c in cells] == stamps
@@ -123,7 +124,7 @@ def test_demo_options(tmp_path, capsys):
         main(["demo", "--help"])
     assert info.value.code == 0
     usage = capsys.readouterr().out
-    for opt in ("--out", "--device", "--workers", "--quiet"):
+    for opt in ("--out", "--device", "--workers", "--quiet", "--progress"):
         assert opt in usage
     assert "--study" not in usage
     with pytest.raises(SystemExit) as info:

@@ -166,10 +166,5 @@ def test_no_import_cycles():
     assert find_cycles(import_graph()) == []
 
 
-# Waits for nprates.analysis to give ``jsonable`` a public home (issue 12); empty this list
-# when it has.
-WAITING = ["nprates.cli.fit -> nprates.analysis._format"]
-
-
 def test_no_private_module_imported_across_packages():
-    assert private_imports() == WAITING
+    assert private_imports() == []

@@ -13,7 +13,7 @@ from nprates.estimators.networks import SSMNetwork, TransformerNetwork, WindowML
 from nprates.estimators.neural import SSMRegressor, TransformerRegressor, WindowMLP
 
 T, L, LAG = 10, 6, 3  # 10 tokens, the last 6 scored, a delay of 3 tokens
-SMALL = dict(min_steps=0, batch_size=32, random_state=0, device="cpu")
+SMALL = dict(min_steps=0, patience_steps=0, batch_size=32, random_state=0, device="cpu")
 ESTIMATORS = {
     "ssm": lambda **kw: SSMRegressor(width=16, fnn_width=32, **{**SMALL, **kw}),
     "transformer": lambda **kw: TransformerRegressor(width=16, fnn_width=32, **{**SMALL, **kw}),

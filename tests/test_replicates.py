@@ -10,7 +10,7 @@ from nprates.estimators.neural import SSMRegressor, TransformerRegressor, Window
 from nprates.estimators.replicates import fit_replicates, supports_batching
 
 T, L = 8, 5
-SMALL = dict(min_steps=0, batch_size=16, device="cpu", random_state=0)
+SMALL = dict(min_steps=0, patience_steps=0, batch_size=16, device="cpu", random_state=0)
 ESTIMATORS = {
     "ssm": SSMRegressor(width=8, fnn_width=16, **SMALL),
     "transformer": TransformerRegressor(width=8, fnn_width=16, n_heads=2, **SMALL),

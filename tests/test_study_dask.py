@@ -21,7 +21,7 @@ def test_dask_local_cluster_matches_serial(tmp_path):
         estimators={"ridge": {"class": "sklearn.linear_model.Ridge"},
                     "knn": {"class": "sklearn.neighbors.KNeighborsRegressor",
                             "params": {"n_neighbors": 3}}}))
-    serial = run_study(study, tmp_path / "serial", progress=False)
+    serial = run_study(study, tmp_path / "serial", executor="serial", progress=False)
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
                                        host="127.0.0.1", dashboard_address=None)
     try:
@@ -49,4 +49,5 @@ def test_cli_starts_a_local_cluster_when_no_scheduler_is_given(tmp_path):
     assert "(dask LocalCluster of 1 worker at tcp://" in proc.stderr
     pd.testing.assert_frame_equal(
         load_results(tmp_path / "out").drop(columns="fit_seconds"),
-        run_study(study, tmp_path / "serial", progress=False).drop(columns="fit_seconds"))
+        run_study(study, tmp_path / "serial", executor="serial",
+                  progress=False).drop(columns="fit_seconds"))

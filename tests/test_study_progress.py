@@ -1,10 +1,18 @@
-"""Progress output: cells done / total, failures, elapsed time and ETA."""
+"""Progress output: cells done / total, failures, elapsed time, a cost-model ETA,
+heartbeats from inside long cells."""
 
 from __future__ import annotations
 
 import io
+import logging
+import math
+import time
 
-from nprates.studies.progress import Progress
+import numpy as np
+import pytest
+
+from nprates.studies.heartbeat import LOGGER, beating, latest
+from nprates.studies.progress import CostModel, Progress
 
 
 class Terminal(io.StringIO):
@@ -12,32 +20,126 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_terminal_progress_redraws_one_line_and_keeps_notes():
+def rows(estimator, n, seconds, k=1):
+    return [{"estimator": estimator, "n": n, "fit_seconds": seconds}] * k
+
+
+def test_cost_model_learns_each_estimators_growth_with_n():
+    model = CostModel()
+    assert math.isnan(model.cost("ssm", 64))  # nothing measured yet
+    for n in (64, 128, 256, 512):
+        model.observe("ssm", n, 0.01 * n ** 1.5)
+        model.observe("knn", n, 0.002 * n)
+    # the measured slope (1.5), shrunk a little towards the prior 1 at four sizes
+    assert model.cost("ssm", 2048) == pytest.approx(0.01 * 2048 ** 1.5, rel=0.25)
+    assert model.cost("knn", 2048) == pytest.approx(0.002 * 2048, rel=0.1)
+    # an estimator not measured yet: the mean scale of the others, cost growing like n
+    assert model.cost("new", 128) / model.cost("new", 64) == pytest.approx(2.0)
+
+
+def test_cost_model_assumes_cost_grows_like_n_from_one_size():
+    model = CostModel()
+    model.observe("ssm", 64, 3.0)
+    model.observe("ssm", 64, 5.0)
+    model.observe("ssm", 64, math.nan)  # ignored
+    assert model.cost("ssm", 256) == pytest.approx(4 * math.sqrt(15.0), rel=1e-9)
+
+
+def test_eta_weighs_the_cells_left_by_their_predicted_cost():
+    out = io.StringIO()
+    bar = Progress("s", 7, resumed=1, pending=[("e", 64)] * 3 + [("e", 256)] * 3,
+                   enabled=True, stream=out, log_interval=3600)
+    assert math.isnan(bar.eta()) and bar.line().endswith("ETA ?")
+    bar.start = time.monotonic() - 30.0  # 30 s into the run
+    bar.advance(3, failed=1, rows=rows("e", 64, 1.0, 3))
+    # one size measured: cost ~ n, so the three n=256 cells cost 4x the three done
+    assert bar.eta() == pytest.approx(120.0, rel=0.01)
+    assert bar.line().startswith("s: 4/7 cells (1 resumed), 1 failed, 0:30 elapsed, ETA 2:0")
+    bar.advance(3, rows=rows("e", 256, 4.0, 3))
+    assert bar.eta() == 0.0
+    assert out.getvalue().splitlines()[-1].endswith("ETA 0:00")  # the last cell is shown
+
+
+def test_progress_is_quiet_off_a_terminal_unless_asked():
+    quiet = io.StringIO()
+    bar = Progress("s", 1, stream=quiet)
+    assert not bar.enabled
+    bar.show(force=True)
+    bar.note("x")
+    bar.advance(1, rows=rows("e", 8, 1.0))
+    bar.finish("out")
+    assert quiet.getvalue() == ""
+    assert Progress("s", 1, stream=Terminal()).enabled
+    assert not Progress("s", 1, stream=Terminal(), enabled=False).enabled
+
+
+def test_terminal_progress_is_a_bar_with_notes_above_it():
     out = Terminal()
-    bar = Progress("s", 4, resumed=1, failed=1, stream=out)
-    assert bar.line().endswith("s: 1/4 cells (1 resumed), 1 failed, 0:00 elapsed, ETA ?")
-    bar.advance(1)
+    bar = Progress("s", 4, resumed=1, failed=1, pending=[("e", 8)] * 3, stream=out)
+    bar.advance(1, rows=rows("e", 8, 1.0))
     bar.note("failed: t/e/n=8/r=0: ValueError: bad")
-    bar.advance(2, failed=1)
+    bar.advance(2, failed=1, rows=rows("e", 8, 1.0, 2))
     bar.finish("out")
     text = out.getvalue()
-    assert "\r\x1b[2Ks: 2/4 cells (1 resumed), 1 failed, 0:00 elapsed, ETA 0:00" in text
-    assert "\r\x1b[2Kfailed: t/e/n=8/r=0: ValueError: bad\n" in text
-    assert text.endswith("\r\x1b[2Ks: 4/4 cells done (1 resumed), 2 failed in 0:00 -> out\n")
+    assert "s: 2/4 cells |" in text and "1 failed" in text and "elapsed, ETA" in text
+    assert "failed: t/e/n=8/r=0: ValueError: bad\n" in text
+    assert text.endswith("s: 4/4 cells done (1 resumed), 2 failed in 0:00 -> out\n")
 
 
-def test_log_progress_prints_whole_lines_and_can_be_silenced():
-    out = io.StringIO()
-    bar = Progress("s", 3, stream=out, log_interval=3600)
-    bar.show()
-    bar.advance(1)  # within the interval: nothing
-    bar.advance(2)  # the last cell is always shown
-    assert out.getvalue().splitlines() == ["s: 0/3 cells, 0 failed, 0:00 elapsed, ETA ?",
-                                           "s: 3/3 cells, 0 failed, 0:00 elapsed, ETA 0:00"]
-    quiet = io.StringIO()
-    silent = Progress("s", 1, enabled=False, stream=quiet)
-    silent.show()
-    silent.note("x")
-    silent.advance(1)
-    silent.finish("out")
-    assert quiet.getvalue() == ""
+def test_heartbeats_relay_the_training_loops_epochs(tmp_path):
+    log = logging.getLogger(LOGGER)
+    with beating(str(tmp_path), "g/ssm/n=64/r=0", interval=0.0):
+        log.debug("epoch %d: validation loss %.3g", 3, 0.25)
+        assert latest(str(tmp_path)) == ["g/ssm/n=64/r=0: epoch 3: validation loss 0.25"]
+    assert latest(str(tmp_path)) == []  # the task ended: its heartbeat is gone
+    with beating(str(tmp_path / "elsewhere"), "x"):  # no such directory: silent
+        log.debug("epoch 1")
+    assert latest(None) == []
+
+
+def test_a_real_fit_beats_with_its_epochs(tmp_path):
+    from nprates.estimators import SSMRegressor
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(32, 6, 1)), rng.normal(size=(32, 6))
+    with beating(str(tmp_path), "cell", interval=0.0):
+        SSMRegressor(width=4, n_layers=1, d_state=2, fnn_width=4, max_epochs=2, min_steps=0,
+                     random_state=0).fit(X, y)
+        (beat,) = latest(str(tmp_path))
+    assert beat.startswith("cell: epoch 2: training loss ") and "validation loss" in beat
+
+
+def test_eta_with_known_workers_divides_the_predicted_time_left():
+    now = [0.0]
+    bar = Progress("s", 8, pending=[("e", 64)] * 4 + [("e", 256)] * 4, enabled=False,
+                   workers=2, clock=lambda: now[0])
+    bar.start_tasks(8)  # one cell per task: two run, six wait
+    for t in (1.0, 1.0, 2.0, 2.0):
+        now[0] = t
+        bar.advance(1, rows=rows("e", 64, 1.0))
+    # both workers busy all along on 1 s fits: no overhead; the two n=256 tasks running
+    # since t=2 have 4 s each to go at t=2, the two waiting 4 s each: 16 s on 2 workers
+    assert bar.eta() == pytest.approx(8.0)
+    now[0] = 3.0  # one second later, the running tasks are a second further
+    assert bar.eta() == pytest.approx(7.0)
+    now[0] = 0.0
+    slow = Progress("s", 2, pending=[("e", 64)] * 2, enabled=False, workers=1,
+                    clock=lambda: now[0])
+    slow.start_tasks(2)
+    now[0] = 2.0
+    slow.advance(1, rows=rows("e", 64, 1.0))  # 2 s of worker time for a 1 s fit
+    assert slow.eta() == pytest.approx(2.0)
+
+
+def test_eta_replay_of_a_finished_run(tmp_path):
+    from nprates.bench.eta import replay
+    from nprates.studies import Study, run_study
+
+    study = Study.from_dict(dict(
+        name="tiny", noise=0.2, length=4, sizes=[8, 16, 32], replicates=2, test_size=32,
+        targets={"sine": {"kind": "callable", "factory": "study_fixtures:make_sine_target"}},
+        estimators={"ridge": {"class": "sklearn.linear_model.Ridge"}}))
+    run_study(study, tmp_path / "out", executor="serial", progress=False)
+    result = replay(tmp_path / "out", workers=1)
+    assert [r["fraction"] for r in result] == [0.25, 0.5, 0.75]
+    assert all(r["remaining"] >= 0 and r["elapsed"] >= 0 for r in result)

@@ -14,7 +14,7 @@ from nprates.analysis.schema import COLUMNS
 from nprates.studies import Study, StudyError, StudyIncomplete, load_results, run_study
 from nprates.studies import check
 from nprates.studies.runner import plan_tasks
-from nprates.studies.store import CELLS_DIR
+from nprates.studies.store import CELLS_DIR, KIND_COLUMNS
 
 SINE = {"kind": "callable", "factory": "study_fixtures:make_sine_target", "params": {"scale": 2.0}}
 RIDGE = {"class": "sklearn.linear_model.Ridge", "params": {"alpha": 0.1}}
@@ -33,8 +33,9 @@ def same_table(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 
 def test_custom_target_with_plain_sklearn_regressor(tmp_path):
-    results = run_study(tiny(), tmp_path / "out", progress=False)
-    assert list(results.columns[:len(COLUMNS)]) == list(COLUMNS)
+    results = run_study(tiny(), tmp_path / "out", executor="serial", progress=False)
+    rate_columns = [c for c in COLUMNS if c not in KIND_COLUMNS["capability"] + ("versions",)]
+    assert list(results.columns[:len(rate_columns)]) == rate_columns
     assert len(results) == 6 and set(results.status) == {"ok"}
     assert results.cell_key.is_unique
     assert (results.risk > 0).all() and (results.risk_se > 0).all()
@@ -42,7 +43,7 @@ def test_custom_target_with_plain_sklearn_regressor(tmp_path):
     assert (results.theory_exponent == 0.5).all() and (results.a_dagger == 0.5).all()
     assert (results.noise == 0.2).all() and (results.device == "cpu").all()
     assert results.data_seed.tolist()[:2] == ["sine/n=8/r=0", "sine/n=8/r=1"]
-    assert json.loads(results.versions[0])["numpy"] == np.__version__
+    assert results.attrs["versions"]["numpy"] == np.__version__
     assert (tmp_path / "out" / "study.toml").read_text() == tiny().to_toml()
     same_table(results, load_results(tmp_path / "out"))
 
@@ -51,7 +52,7 @@ def test_estimators_share_data_but_not_seeds(tmp_path):
     study = tiny(sizes=[16], replicates=1,
                  estimators={"a": RIDGE, "b": {"class": "sklearn.linear_model.Ridge",
                                                 "params": {"alpha": 0.1}}})
-    results = run_study(study, tmp_path / "out", progress=False)
+    results = run_study(study, tmp_path / "out", executor="serial", progress=False)
     a, b = (results[results.estimator == e].iloc[0] for e in "ab")
     assert a.data_seed == b.data_seed and a.risk == b.risk  # paired: same data, same fit
 
@@ -64,7 +65,8 @@ def test_failed_and_diverged_cells_are_recorded_and_the_study_goes_on(tmp_path):
         "nan": {"class": "study_fixtures:FailingRegressor",
                 "params": {"fail_at": [128], "mode": "nan"}}})
     out = tmp_path / "out"
-    results = run_study(study, out, progress=False).set_index(["estimator", "n", "replicate"])
+    results = run_study(study, out, executor="serial", progress=False)
+    results = results.set_index(["estimator", "n", "replicate"])
     assert len(results) == 18
     failed = results.loc[("bad", 16, 0)]
     assert failed.status == "failed" and np.isnan(failed.risk)
@@ -75,24 +77,24 @@ def test_failed_and_diverged_cells_are_recorded_and_the_study_goes_on(tmp_path):
     assert (results.status == "ok").sum() == 18 - 4
 
     before = {p.name: p.stat().st_mtime_ns for p in (out / CELLS_DIR).iterdir()}
-    run_study(study, out, progress=False)  # failed cells are not retried by default
+    run_study(study, out, executor="serial", progress=False)  # failed cells: not retried
     assert {p.name: p.stat().st_mtime_ns for p in (out / CELLS_DIR).iterdir()} == before
-    run_study(study, out, progress=False, retry_failed=True)
+    run_study(study, out, executor="serial", progress=False, retry_failed=True)
     after = {p.name: p.stat().st_mtime_ns for p in (out / CELLS_DIR).iterdir()}
     changed = sorted(name for name in after if after[name] != before[name])
     assert changed == ["sine__bad__n16__r0.json", "sine__bad__n16__r1.json"]
 
 
 def test_same_study_same_table(tmp_path):
-    first = run_study(tiny(), tmp_path / "a", progress=False)
-    second = run_study(tiny(), tmp_path / "b", progress=False)
+    first = run_study(tiny(), tmp_path / "a", executor="serial", progress=False)
+    second = run_study(tiny(), tmp_path / "b", executor="serial", progress=False)
     same_table(first, second)
-    other = run_study(tiny(seed=6), tmp_path / "c", progress=False)
+    other = run_study(tiny(seed=6), tmp_path / "c", executor="serial", progress=False)
     assert not np.allclose(first.risk, other.risk)
 
 
 def test_executor_objects_and_process_pool_give_the_serial_table(tmp_path):
-    serial = run_study(tiny(), tmp_path / "serial", progress=False)
+    serial = run_study(tiny(), tmp_path / "serial", executor="serial", progress=False)
     with ThreadPoolExecutor(2) as pool:
         threaded = run_study(tiny(), tmp_path / "threads", executor=pool, progress=False)
     same_table(serial, threaded)
@@ -118,21 +120,23 @@ def test_lost_tasks_are_reported_and_retried_on_the_next_run(tmp_path):
                        r"sine/ridge/n=16/r=0: ConnectionError: worker lost\)"):
         run_study(tiny(), out, executor=LosingExecutor(), progress=False)
     assert sorted(load_results(out).n.unique()) == [8, 32]
-    assert len(run_study(tiny(), out, progress=False)) == 6
+    assert len(run_study(tiny(), out, executor="serial", progress=False)) == 6
 
 
 def test_progress_lines(tmp_path, capsys):
-    run_study(tiny(sizes=[8], replicates=1), tmp_path / "out")
+    run_study(tiny(sizes=[8], replicates=1), tmp_path / "out", executor="serial", progress=True)
     err = capsys.readouterr().err
     assert "tiny: 1 cells to run in 1 tasks (serial)" in err
     assert "tiny: 1/1 cells done in 0:00 -> " in err
-    run_study(tiny(sizes=[8], replicates=1), tmp_path / "out", progress=False)
+    run_study(tiny(sizes=[8], replicates=1), tmp_path / "out", executor="serial", progress=False)
     assert capsys.readouterr().err == ""
+    run_study(tiny(sizes=[16], replicates=1), tmp_path / "other", executor="serial")
+    assert capsys.readouterr().err == ""  # stderr is no terminal: quiet unless asked
 
 
 def test_damaged_cell_files_are_detected_and_recomputed(tmp_path):
     out = tmp_path / "out"
-    reference = run_study(tiny(), out, progress=False)
+    reference = run_study(tiny(), out, executor="serial", progress=False)
     cells = out / CELLS_DIR
     truncated, tampered = cells / "sine__ridge__n16__r0.json", cells / "sine__ridge__n32__r1.json"
     truncated.write_text(truncated.read_text()[:40])
@@ -142,29 +146,29 @@ def test_damaged_cell_files_are_detected_and_recomputed(tmp_path):
         partial = load_results(out)
     assert len(partial) == 4
     untouched = (cells / "sine__ridge__n8__r0.json").stat().st_mtime_ns
-    same_table(run_study(tiny(), out, progress=False), reference)
+    same_table(run_study(tiny(), out, executor="serial", progress=False), reference)
     assert (cells / "sine__ridge__n8__r0.json").stat().st_mtime_ns == untouched
     assert not list(cells.glob(".*.tmp"))
 
 
 def test_a_different_study_is_refused_unless_forced(tmp_path):
     out = tmp_path / "out"
-    run_study(tiny(), out, progress=False)
+    run_study(tiny(), out, executor="serial", progress=False)
     bigger = tiny(sizes=[8, 16, 32, 64])
     with pytest.raises(StudyError, match=r"--out: .* holds a different study \(differs in sizes\)"):
-        run_study(bigger, out, progress=False)
+        run_study(bigger, out, executor="serial", progress=False)
     kept = (out / CELLS_DIR / "sine__ridge__n8__r0.json").stat().st_mtime_ns
-    results = run_study(bigger, out, progress=False, force=True)
+    results = run_study(bigger, out, executor="serial", progress=False, force=True)
     assert len(results) == 8
     assert (out / CELLS_DIR / "sine__ridge__n8__r0.json").stat().st_mtime_ns == kept
-    smaller = run_study(tiny(sizes=[8]), out, progress=False, force=True)
+    smaller = run_study(tiny(sizes=[8]), out, executor="serial", progress=False, force=True)
     assert sorted(os.listdir(out / CELLS_DIR)) == ["sine__ridge__n8__r0.json",
                                                    "sine__ridge__n8__r1.json"]
     assert len(smaller) == 2
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(StudyError, match="not empty and holds no study.toml"):
-        run_study(tiny(), tmp_path / "other", progress=False)
+        run_study(tiny(), tmp_path / "other", executor="serial", progress=False)
 
 
 def test_load_results_of_missing_or_empty_directory(tmp_path):
@@ -172,7 +176,7 @@ def test_load_results_of_missing_or_empty_directory(tmp_path):
         load_results(tmp_path / "nothing")
     (tmp_path / "empty" / CELLS_DIR).mkdir(parents=True)
     empty = load_results(tmp_path / "empty")
-    assert len(empty) == 0 and list(empty.columns) == list(COLUMNS)
+    assert len(empty) == 0 and list(empty.columns) == [c for c in COLUMNS if c != "versions"]
 
 
 def test_gamma_smooth_and_piecewise_targets_with_the_oracle(tmp_path):
@@ -182,10 +186,10 @@ def test_gamma_smooth_and_piecewise_targets_with_the_oracle(tmp_path):
         targets={"gamma": {"kind": "gamma_smooth", "t_max": 3.0, "smoothness": smooth},
                  "pw": {"kind": "piecewise", "window": 3, "t_max": 2.5, "smoothness": smooth}},
         estimators={"ridge": RIDGE, "oracle": {"class": "nprates.estimators.OracleProjection"}})
-    results = run_study(study, tmp_path / "out", progress=False)
+    results = run_study(study, tmp_path / "out", executor="serial", progress=False)
     assert (results.status == "ok").all()
     assert sorted(set(zip(results.target, results.estimator))) == [
-        ("gamma", "oracle"), ("gamma", "ridge"), ("pw", "ridge")]  # pw has no basis
+        ("gamma", "oracle"), ("gamma", "ridge"), ("pw", "oracle"), ("pw", "ridge")]
     assert np.allclose(results.theory_exponent, 2 / 3) and np.allclose(results.a_dagger, 1.0)
     oracle = results[results.estimator == "oracle"]
     assert (oracle.n_params > 0).all() and np.isfinite(oracle.val_loss).all()
@@ -195,7 +199,7 @@ def test_training_divergence_is_recorded_as_diverged(tmp_path):
     study = tiny(sizes=[8, 16], replicates=1, estimators={
         "div": {"class": "study_fixtures:FailingRegressor",
                 "params": {"fail_at": [64], "mode": "diverge"}}})
-    results = run_study(study, tmp_path / "out", progress=False)
+    results = run_study(study, tmp_path / "out", executor="serial", progress=False)
     assert results.status.tolist() == ["ok", "diverged"]
     assert results.error[1] == "TrainingDiverged: deliberate divergence at 64 rows"
 
@@ -210,7 +214,7 @@ def test_batched_replicates_run_as_one_task(tmp_path, monkeypatch):
     tasks = plan_tasks(checked, checked.cells[1:], None)  # replicate 0 of n=8 done already
     assert [t.replicates for t in tasks] == [(1, 2), (0, 1, 2), (0, 1, 2)]
     ReplicateRidge.calls.clear()
-    results = run_study(study, tmp_path / "out", progress=False)
+    results = run_study(study, tmp_path / "out", executor="serial", progress=False)
     assert ReplicateRidge.calls == [3, 3, 3]
     assert (results.status == np.where(results.replicate == 1, "diverged", "ok")).all()
     assert (results[results.status == "ok"].n_params == 3).all()  # 2 tokens x 1 feature + 1
@@ -218,7 +222,7 @@ def test_batched_replicates_run_as_one_task(tmp_path, monkeypatch):
     monkeypatch.setattr(check, "batches_replicates", lambda est: False)
     assert study.check().batched == frozenset()
     ReplicateRidge.calls.clear()
-    one_by_one = run_study(study, tmp_path / "single", progress=False)
+    one_by_one = run_study(study, tmp_path / "single", executor="serial", progress=False)
     assert ReplicateRidge.calls == [] and (one_by_one.status == "ok").all()  # fit() never diverges
     ok = results.status == "ok"
     np.testing.assert_allclose(results.risk[ok], one_by_one.risk[ok], rtol=1e-12)
@@ -230,12 +234,12 @@ def test_tiny_ssm_replicates_train_batched_like_separate_fits(tmp_path, monkeypa
                       "max_epochs": 2, "patience": 2}}
     study = tiny(sizes=[16], replicates=2, test_size=16, device="cpu", estimators={"ssm": ssm})
     assert study.check().batched == {"ssm"}
-    batched = run_study(study, tmp_path / "batched", progress=False)
+    batched = run_study(study, tmp_path / "batched", executor="serial", progress=False)
     assert (batched.status == "ok").all() and (batched.epochs >= 2).all()
     assert (batched.n_params > 0).all() and np.isfinite(batched.val_loss).all()
     assert (batched.device == "cpu").all()
     monkeypatch.setattr(check, "batches_replicates", lambda est: False)
-    separate = run_study(study, tmp_path / "separate", progress=False)
+    separate = run_study(study, tmp_path / "separate", executor="serial", progress=False)
     # equal up to float rounding (the fused AdamW kernel rounds differently sized tensors
     # differently; after 200 steps that leaves relative differences near 1e-5)
     np.testing.assert_allclose(batched.risk, separate.risk, rtol=1e-4)

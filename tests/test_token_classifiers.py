@@ -18,7 +18,8 @@ from nprates.tasks import IGNORE_INDEX as TASKS_IGNORE_INDEX
 from nprates.tasks import InputCopying, token_accuracy
 
 V, T = 4, 8  # vocabulary and length of the previous-token task
-SMALL = dict(width=16, fnn_width=32, batch_size=32, device="cpu", random_state=0, min_steps=0)
+SMALL = dict(width=16, fnn_width=32, batch_size=32, device="cpu", random_state=0, min_steps=0,
+             patience_steps=0)
 CLASSIFIERS = {
     "ssm": lambda **kw: SSMClassifier(**{**SMALL, **kw}),
     "transformer": lambda **kw: TransformerClassifier(**{**SMALL, **kw}),

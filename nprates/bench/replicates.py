@@ -5,7 +5,8 @@ for a fixed number of steps (early stopping off): once with ``fit_replicates`` (
 computation), once as 8 sequential ``fit`` calls. Two settings:
 
 - ``quick``: the SSM and the Transformer of the quick study (``nprates demo``), with its
-  parameters, on its gamma-smooth target: the cells a study actually runs;
+  parameters (sizes resolved at n = 1024, the first learning rate of its grid), on its
+  gamma-smooth target: the cells a study actually runs;
 - ``wide``: the same kinds at width 32 (FNN width 64, state size 16, 4 heads) on 32-token
   sequences of a smooth causal target, where one replicate's step is mostly arithmetic.
 
@@ -43,15 +44,22 @@ def _wide_data(seed: int):
 
 def _quick_setting():
     """(description, data of the R replicates, {kind: (class, params)}) of the quick study."""
-    from nprates.studies.build import estimator_class, train_set
+    from nprates.studies.build import build_target, estimator_class, target_number, train_set
+    from nprates.studies.capacity import resolve_params
     from nprates.studies.examples import quick_study_text
     from nprates.studies.spec import Study
 
     study = Study.from_toml_text(*quick_study_text())
     target = next(iter(study.targets))
     data = [train_set(study, target, N, r) for r in range(R)]
-    models = {kind: (estimator_class(study, kind), study.estimators[kind].params)
-              for kind in ("ssm", "transformer")}
+    a_dagger = target_number(build_target(study, target), "a_dagger")
+    models = {}
+    for kind in ("ssm", "transformer"):
+        # sizes resolved at n = N; one learning rate (the grid's first): one fit is timed
+        params = resolve_params(study.estimators[kind].params, N, a_dagger, kind)
+        if isinstance(params.get("lr"), list):
+            params["lr"] = params["lr"][0]
+        models[kind] = (estimator_class(study, kind), params)
     X = data[0][0]
     return (f"the quick study's networks and target, L={X.shape[1]}, d={X.shape[2]}",
             data, models)

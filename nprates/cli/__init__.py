@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import time
+import warnings
+
+_IMPORTED = time.monotonic()
 
 COMMANDS = {
     "theory": "nprates.cli.theory",
@@ -42,7 +47,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def wall_seconds() -> float:
+    """Seconds since this process started (Linux: from /proc; elsewhere since the CLI
+    was imported)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            ticks = int(fh.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        return uptime - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.monotonic() - _IMPORTED
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings as one line, ``nprates: warning: MESSAGE`` (no source line)."""
+    return f"nprates: warning: {' '.join(str(message).split())}\n"
+
+
 def main(argv=None) -> int:
+    warnings.formatwarning = _one_line_warning
     args = build_parser().parse_args(argv)
     try:
         return int(args._run(args) or 0)

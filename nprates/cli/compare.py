@@ -1,4 +1,9 @@
-"""``nprates compare RESULTS_DIR A B``: do two estimators converge at the same rate?"""
+"""``nprates compare RESULTS_DIR A B``: do two estimators converge at the same rate?
+
+The verdict carries a reason (e.g. "different (optimisation-limited)") when a curve is
+limited by its training budget; sizes at the trivial plateau are left out of each fit
+(``--keep-plateau`` keeps them) and named in the warnings.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +29,9 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from nprates.analysis import compare_rates, is_capability, read_results_dir
 
-    from .fit import emit_json
+    from .fit import check_fit_options, emit_json
 
+    check_fit_options(args)
     table = read_results_dir(args.results_dir)
     if is_capability(table):
         raise ValueError(f"{args.results_dir} holds a capability study: it has accuracies, not "
@@ -44,11 +50,12 @@ def run(args) -> int:
             raise ValueError(f"no target has results for both {args.a!r} and {args.b!r}")
     comps = [compare_rates(table, args.a, args.b, margin=args.margin, target=t,
                            method=args.method, level=args.level, n_boot=args.n_boot,
-                           seed=args.seed, polylog_k=args.polylog_k) for t in targets]
+                           seed=args.seed, polylog_k=args.polylog_k,
+                           keep_plateau=args.keep_plateau) for t in targets]
     if args.json == "-":
         emit_json([c.to_dict() for c in comps], "-")
         return 0
-    print("\n\n".join(c.summary() for c in comps))
+    print("\n\n".join(c.summary().as_text() for c in comps))
     if args.json:
         emit_json([c.to_dict() for c in comps], args.json)
     return 0

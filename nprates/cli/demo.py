@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-from .options import device_name, worker_count
+from . import wall_seconds
+from .options import add_progress_options, device_name, progress_choice, worker_count
 
 HELP = ("run the built-in quick study, print its convergence exponents and write a PDF "
         "report (a few minutes on a laptop CPU)")
@@ -30,9 +30,7 @@ def add_arguments(parser) -> None:
                         help="run cells in N worker processes of one torch thread each "
                              "(default: one per CPU core when training on the CPU, one "
                              "process on a GPU)")
-    parser.add_argument("--quiet", action="store_true",
-                        help="no progress output (the table and the report's path are still "
-                             "printed)")
+    add_progress_options(parser)
     # a stand-in study file, for tests
     parser.add_argument("--study", default=None, help=argparse.SUPPRESS)
 
@@ -58,13 +56,12 @@ def _say(text: str, quiet: bool) -> None:
 
 
 def run(args) -> int:
-    from nprates.analysis.rates import fit_all, format_fit_table
+    from nprates.analysis import fit_all, format_fit_table
     from nprates.studies import Study, StudyIncomplete, run_study
     from nprates.studies.examples import quick_study_text
 
     from .report import write_report
 
-    start = time.monotonic()
     text, source = quick_study_text(args.study)
     study = Study.from_toml_text(text, source=source)
     out = Path(args.out)
@@ -76,7 +73,7 @@ def run(args) -> int:
     workers = args.workers or default_workers(args.device or study.device)
     try:
         results = run_study(study, out, workers=workers, device=args.device,
-                            progress=not args.quiet)
+                            progress=progress_choice(args))
     except StudyIncomplete as exc:
         print(f"nprates demo: {exc}", file=sys.stderr)
         return 1
@@ -87,9 +84,9 @@ def run(args) -> int:
     print()
     _say("writing the report ...", args.quiet)
     report = write_report(results, out, out / "report.pdf", title=None)
-    elapsed = time.monotonic() - start
     print(f"Report: {report.path.resolve()} ({len(report.pages)} pages). Open it with any PDF "
           f"viewer.")
     print(f"Results: {out.resolve()} (rerun 'nprates demo' to reuse them; 'nprates fit {out}' "
-          f"and 'nprates report {out}' work on them too). Demo took {elapsed:.0f} s.")
+          f"and 'nprates report {out}' work on them too). Demo took {wall_seconds():.0f} s "
+          f"(wall clock, start-up included).")
     return 0

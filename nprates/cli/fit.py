@@ -1,5 +1,10 @@
 """``nprates fit RESULTS_DIR``: convergence exponents per (target, estimator).
 
+Each row's verdict is the theory check's (``nprates.analysis.check_theory``): with a reason
+in brackets (e.g. "inconclusive (pre-asymptotic)") when the curve is curved or limited by
+optimisation; sizes at the trivial plateau are left out of the fit (``--keep-plateau``
+keeps them) and listed under the table.
+
 A capability study has no rate to fit: for one, ``nprates fit`` prints its accuracy
 table instead (``nprates.analysis.capability``: accuracy and exact match per task setting and
 estimator with a ``--level`` t interval over replicates; ``--json`` writes that table).
@@ -10,6 +15,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+
+from .paths import writable_file
 
 HELP = "fit convergence exponents (with intervals and the theory check) to a results directory"
 
@@ -33,8 +40,21 @@ def add_fit_options(parser) -> None:
     parser.add_argument("--n-boot", type=int, default=2000, metavar="B",
                         help="bootstrap draws (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--keep-plateau", action="store_true",
+                        help="also fit sizes at the trivial plateau (by default they are "
+                             "left out and listed)")
     parser.add_argument("--json", metavar="PATH|-", default=None,
                         help="also write the results as JSON to PATH ('-': print JSON only)")
+
+
+def check_fit_options(args) -> None:
+    """ValueError (exit 2) for option combinations the fit cannot use, or a ``--json`` path
+    that cannot be written (checked before any work)."""
+    if args.json not in (None, "-"):
+        writable_file(args.json, "--json")
+    if args.method == "polylog" and args.polylog_k is None:
+        raise ValueError("--method polylog needs the polylog power: pass --polylog-k K (the "
+                         "theory leaves k open, so nprates does not assume one)")
 
 
 def emit_json(obj, dest) -> None:
@@ -47,11 +67,11 @@ def emit_json(obj, dest) -> None:
 
 
 def run(args) -> int:
-    from nprates.analysis._format import jsonable
-    from nprates.analysis.capability import format_capability_table, is_capability, summarize_capability
-    from nprates.analysis.rates import fit_all, format_fit_table
-    from nprates.analysis.results_dir import read_results_dir
+    from nprates.analysis import (fit_all, format_capability_table, format_fit_table,
+                                  is_capability, jsonable, read_results_dir,
+                                  summarize_capability)
 
+    check_fit_options(args)
     table = read_results_dir(args.results_dir)
     if is_capability(table):
         summary = summarize_capability(table, level=args.level)
@@ -61,7 +81,7 @@ def run(args) -> int:
             emit_json(jsonable(summary), args.json)
         return 0
     fits = fit_all(table, method=args.method, level=args.level, n_boot=args.n_boot,
-                   seed=args.seed, polylog_k=args.polylog_k)
+                   seed=args.seed, polylog_k=args.polylog_k, keep_plateau=args.keep_plateau)
     if args.json == "-":
         emit_json(jsonable(fits), "-")
         return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .paths import writable_file
+
 HELP = ("write a PDF report of a results directory: rate curves, exponents against the "
         "theory, comparisons and diagnostics")
 
@@ -43,6 +45,7 @@ def run(args) -> int:
     if not (0 < args.level < 1):
         raise ValueError(f"--level must be between 0 and 1, got {args.level}")
     output = Path(args.output) if args.output else Path(args.results_dir) / "report.pdf"
+    writable_file(output, "--output")
     table = read_results_dir(args.results_dir)
     report = write_report(table, args.results_dir, output, title=args.title,
                           method=args.method, level=args.level, polylog_k=args.polylog_k,

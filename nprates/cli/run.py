@@ -1,15 +1,30 @@
-"""``nprates run STUDY.toml``: run a study into a resumable results directory."""
+"""``nprates run STUDY.toml``: run a study into a resumable results directory.
+
+Exit status: 0 when every cell has a result (ok, failed or diverged cells included),
+1 when some tasks could not run or an OS error (a full disk) stopped the run, 2 for bad
+input (the study, an option, an untrusted module, an unwritable or locked --out),
+130 after Ctrl-C and 143 after SIGTERM. In every case but 2 finished cells are kept and
+a rerun resumes; no case prints a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
-from .options import device_name, worker_count
+from .options import (add_progress_options, device_name, module_name, progress_choice,
+                      worker_count)
+from .paths import writable_dir
 
 HELP = ("run a study: fit every estimator at every sample size and replicate into a "
         "results directory (resumable)")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so that it unwinds as after Ctrl-C."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,8 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="results directory (default: "
                         "results/NAME, NAME the study's name); rerunning into it resumes")
     parser.add_argument("--executor", choices=("serial", "process", "dask"),
-                        help="where cells run (default: dask with --scheduler, process "
-                        "with --workers, else serial)")
+                        help="where cells run (default: dask with --scheduler, else a "
+                        "process pool of one single-threaded worker per core; serial with "
+                        "--workers 1 or on one core)")
     parser.add_argument("--workers", type=worker_count, metavar="N",
                         help="process-pool or Dask LocalCluster workers (default: CPU cores)")
     parser.add_argument("--scheduler", metavar="ADDR",
@@ -31,20 +47,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "studies share are kept, the others deleted)")
     parser.add_argument("--retry-failed", action="store_true",
                         help="recompute cells recorded as failed")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--trust", type=module_name, action="append", default=[],
+                        metavar="MODULE", help="let the study import classes and factories "
+                        "from MODULE (and its submodules), besides nprates and scikit-learn; "
+                        "repeatable. A study file is code: trust only modules you know "
+                        "(docs/trust.md)")
+    add_progress_options(parser)
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    def handler(signum, frame):
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run(args) -> int:
     from nprates.studies import Study, StudyIncomplete, run_study
+    from nprates.studies.trust import drop_current_folder
 
+    drop_current_folder()
     study = Study.from_toml(args.study, check=False)
-    out = Path(args.out) if args.out else Path("results") / study.name
+    out = writable_dir(Path(args.out) if args.out else Path("results") / study.name, "--out")
     try:
-        results = run_study(study, out, executor=args.executor, workers=args.workers,
-                            scheduler=args.scheduler, device=args.device, force=args.force,
-                            retry_failed=args.retry_failed, progress=not args.quiet)
+        with _sigterm_as_interrupt():
+            results = run_study(study, out, executor=args.executor, workers=args.workers,
+                                scheduler=args.scheduler, device=args.device,
+                                force=args.force, retry_failed=args.retry_failed,
+                                progress=progress_choice(args), trust=args.trust)
     except StudyIncomplete as exc:
         print(f"nprates run: {exc}", file=sys.stderr)
+        return 1
+    except Terminated:
+        print(f"nprates run: terminated (SIGTERM); finished cells are kept in {out}",
+              file=sys.stderr)
+        return 143
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"nprates run: error: {exc.strerror or exc}{where}; the run stopped, finished "
+              f"cells are kept in {out}", file=sys.stderr)
         return 1
     if not args.quiet:
         print(f"{len(results)} cells in {out}")

@@ -4,6 +4,10 @@ Everything here is deterministic given the study: targets from their constructio
 seeds, training data from the (target, n, replicate) streams, the test set from the
 target's test stream (see ``seeds``). Targets and test sets are cached per process,
 so a worker builds each once however many tasks it runs.
+
+The functions taking a target ``slot`` accept a target label (its draw 0) or
+``TARGET/draw=D`` (draw D of the class, ``seeds.draw_slot``). Estimators get their size
+hyperparameters resolved for the cell's n (``nprates.studies.capacity``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 
 from nprates.estimators.replicates import supports_batching
 from nprates.studies import seeds
+from nprates.studies.capacity import resolve_params
 from nprates.studies.errors import StudyError
 from nprates.studies.imports import accepted_keywords, import_object
 from nprates.studies.serialise import canonical_json
@@ -31,10 +36,14 @@ _test_sets: dict = {}
 
 # -- targets -------------------------------------------------------------------------------
 
-def target_seed(study: Study, label: str) -> int:
-    """The construction seed of a target: its own ``seed`` if given, else its stream's."""
+def target_seed(study: Study, slot: str) -> int:
+    """The construction seed of a target draw: the target's own ``seed`` if given (draw 0;
+    draw D >= 1 a stream spawned from it), else the study's target stream."""
+    label, draw = seeds.split_slot(slot)
     spec = study.targets[label]
-    return spec.seed if spec.seed is not None else seeds.target_seed(study.seed, label)
+    if spec.seed is None:
+        return seeds.target_seed(study.seed, label, draw)
+    return spec.seed if draw == 0 else seeds.target_seed(spec.seed, label, draw)
 
 
 def call(factory, params: dict, name: str, what: str):
@@ -61,14 +70,15 @@ def check_keywords(factory, params: dict, name: str, what: str) -> set[str] | No
     return accepted
 
 
-def construct_target(study: Study, label: str):
-    """Build the target ``label`` of ``study`` (not cached)."""
+def construct_target(study: Study, slot: str):
+    """Build the target ``slot`` (a label, or ``TARGET/draw=D``) of ``study`` (not cached)."""
+    label, _ = seeds.split_slot(slot)
     spec = study.targets[label]
     name = f"targets.{label}"
-    seed = target_seed(study, label)
+    seed = target_seed(study, slot)
     params = dict(spec.params)
     if spec.kind == "callable":
-        factory = import_object(spec.factory, f"{name}.factory")
+        factory = import_object(spec.factory, f"{name}.factory", study.trust)
         if not callable(factory):
             raise StudyError(f"{name}.factory", f"{spec.factory!r} is not callable")
         prefix = f"{name}.params"
@@ -91,36 +101,41 @@ def construct_target(study: Study, label: str):
     return call(factory, params, name, what)
 
 
-def _target_key(study: Study, label: str) -> str:
-    return canonical_json([study.targets[label].to_dict(), target_seed(study, label)])
+def _target_key(study: Study, slot: str) -> str:
+    label, _ = seeds.split_slot(slot)
+    return canonical_json([study.targets[label].to_dict(), target_seed(study, slot)])
 
 
-def build_target(study: Study, label: str):
-    """The target ``label``, built once per process."""
-    key = _target_key(study, label)
+def build_target(study: Study, slot: str):
+    """The target ``slot`` (a label, or ``TARGET/draw=D``), built once per process."""
+    key = _target_key(study, slot)
     if key not in _targets:
         if len(_targets) >= _CACHE_SIZE:
             _targets.clear()
-        _targets[key] = construct_target(study, label)
+        _targets[key] = construct_target(study, slot)
     return _targets[key]
 
 
-def test_set(study: Study, label: str) -> tuple[np.ndarray, np.ndarray]:
-    """The noise-free test set ``(X, f)`` of a target, drawn once per process."""
-    key = (_target_key(study, label), study.seed, study.test_size, study.length)
+def test_set(study: Study, slot: str) -> tuple[np.ndarray, np.ndarray]:
+    """The noise-free test set ``(X, f)`` of a target draw, drawn once per process."""
+    key = (_target_key(study, slot), study.seed, study.test_size, study.length)
     if key not in _test_sets:
         if len(_test_sets) >= _CACHE_SIZE:
             _test_sets.clear()
-        X, _, f = build_target(study, label).sample(
-            study.test_size, length=study.length, noise=0.0, rng=seeds.test_rng(study.seed, label))
+        label, draw = seeds.split_slot(slot)
+        X, _, f = build_target(study, slot).sample(
+            study.test_size, length=study.length, noise=0.0,
+            rng=seeds.test_rng(study.seed, label, draw))
         _test_sets[key] = (np.asarray(X, dtype=np.float64), np.asarray(f, dtype=np.float64))
     return _test_sets[key]
 
 
-def train_set(study: Study, label: str, n: int, replicate: int) -> tuple[np.ndarray, np.ndarray]:
-    """Training data of (target, n, replicate): the same for every estimator."""
-    X, y, _ = build_target(study, label).sample(
-        n, length=study.length, noise=study.noise, rng=seeds.data_rng(study.seed, label, n, replicate))
+def train_set(study: Study, slot: str, n: int, replicate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training data of (target draw, n, replicate): the same for every estimator."""
+    label, draw = seeds.split_slot(slot)
+    X, y, _ = build_target(study, slot).sample(
+        n, length=study.length, noise=study.noise,
+        rng=seeds.data_rng(study.seed, label, n, replicate, draw))
     return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
@@ -138,7 +153,7 @@ def target_number(target, attr: str) -> float:
 
 def estimator_class(study: Study, label: str):
     """The class of estimator ``label`` (StudyError naming ``nprates.estimators.LABEL.class``)."""
-    return import_object(study.estimators[label].cls, f"estimators.{label}.class")
+    return import_object(study.estimators[label].cls, f"estimators.{label}.class", study.trust)
 
 
 def accepts_sequences(cls) -> bool:
@@ -151,11 +166,14 @@ def needs_basis(cls) -> bool:
     return bool(getattr(cls, "needs_target_basis", False))
 
 
-def make_estimator(study: Study, label: str, target, device: str):
-    """An unfitted estimator: its params, the target basis if it needs one, the device."""
+def make_estimator(study: Study, label: str, target, device: str, n: int | None = None):
+    """An unfitted estimator: its params with size rules resolved for ``n`` (default: the
+    study's smallest size), the target basis if it needs one, the device."""
     spec = study.estimators[label]
     cls = estimator_class(study, label)
-    params = dict(spec.params)
+    n = study.sizes[0] if n is None else n
+    params = resolve_params(spec.params, n, target_number(target, "a_dagger"),
+                            f"estimators.{label}.params")
     if needs_basis(cls):
         params["basis"] = target
     est = cls(**params)

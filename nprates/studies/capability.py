@@ -5,16 +5,10 @@ The counterpart of ``build`` for studies with ``[tasks.LABEL]`` tables. A task s
 training data from the stream (setting, train_size, replicate), shared by every
 estimator, and one test set per setting from the setting's test stream. Test sets are
 cached per process.
-
-``capability_columns`` gives a fitted classifier's columns of the results row that only
-capability studies have: ``train_accuracy`` (its token accuracy on its training split)
-and ``capacity`` (JSON of its size hyperparameters, the axis of an FNN-size sweep).
 """
 
 from __future__ import annotations
 
-import json
-import math
 from typing import TYPE_CHECKING
 
 from nprates.studies import seeds
@@ -27,8 +21,6 @@ if TYPE_CHECKING:
 
 #: Classifier hyperparameters a capability study sets from each task setting.
 TASK_SET_PARAMS = ("n_tokens", "n_classes")
-#: Size hyperparameters recorded in a capability row's ``capacity`` (those the class takes).
-SIZE_PARAMS = ("width", "n_layers", "d_state", "n_heads", "fnn_width", "fnn_depth")
 _CACHE_SIZE = 8
 _test_batches: dict = {}
 
@@ -66,15 +58,3 @@ def make_classifier(study: Study, label: str, task, device: str):
     if "device" not in spec.params and "device" in accepted:
         fixed["device"] = device
     return est.set_params(**fixed) if fixed else est
-
-
-def capability_columns(est) -> dict:
-    """The capability-only columns of a fitted classifier's row: ``train_accuracy`` (its
-    ``train_accuracy_``, NaN when it has none) and ``capacity`` (JSON of the size
-    hyperparameters it takes, e.g. {"fnn_depth": 1, "fnn_width": 64, "n_layers": 2,
-    "width": 32})."""
-    value = getattr(est, "train_accuracy_", None)
-    params = est.get_params() if hasattr(est, "get_params") else {}
-    sizes = {key: params[key] for key in SIZE_PARAMS if key in params}
-    return {"train_accuracy": math.nan if value is None else float(value),
-            "capacity": json.dumps(sizes, sort_keys=True) if sizes else ""}

@@ -12,6 +12,12 @@ risk = noise-free test MSE) and ``CapabilityCells`` (a token task setting in the
 ``target`` slot; risk = token error rate 1 - accuracy). Each builds what a task's
 cells share, draws a replicate's training data and scores a fitted estimator;
 ``run_task`` drives either.
+
+A rate task's ``target`` is a target slot: the target label (draw 0) or
+``TARGET/draw=D`` (``seeds.draw_slot``). Rate rows carry the per-cell diagnostics of the
+training protocol: ``draw``, ``stopped_by``, ``opt_gap`` (training MSE minus the noise
+variance), ``null_risk`` (test MSE of predicting the training-output mean), ``trivial``
+(risk >= half of it), ``lr``, ``selection_seconds`` and ``capacity`` (sizes used, JSON).
 """
 
 from __future__ import annotations
@@ -34,8 +40,9 @@ from nprates.estimators.replicates import fit_replicates
 from nprates.studies import seeds
 from nprates.studies.build import (accepts_sequences, build_target, make_estimator,
                                    target_number, test_set, train_set, with_random_state)
-from nprates.studies.capability import (build_task, capability_columns, make_classifier,
-                                        test_batch, train_batch)
+from nprates.studies.capability import build_task, make_classifier, test_batch, train_batch
+from nprates.studies.capacity import capacity_json
+from nprates.studies.heartbeat import beating
 from nprates.studies.spec import Study
 from nprates.tasks import exact_match_per_sequence, token_accuracy_per_sequence
 
@@ -55,6 +62,7 @@ class Task:
     device: str
     batched: bool = False
     threads: int | None = None
+    heartbeat: str | None = None  # directory for epoch heartbeats (``heartbeat.beating``)
 
     @property
     def label(self) -> str:
@@ -88,6 +96,7 @@ def _base_row(task: Task, replicate: int) -> dict:
             "risk_se": math.nan, "status": "failed", "error": "", "train_loss": math.nan,
             "val_loss": math.nan, "n_params": math.nan, "epochs": math.nan,
             "fit_seconds": math.nan, "device": "",
+            "threads": float(task.threads or torch.get_num_threads()),
             "data_seed": seeds.data_seed_id(task.target, task.n, replicate),
             "versions": _versions,
             "cell_key": study.cell_key(task.target, task.estimator, task.n, replicate)}
@@ -138,10 +147,7 @@ def _fitted_attributes(row: dict, est, seconds: float) -> dict:
                val_loss=_fitted_number(est, "val_loss_"),
                n_params=_fitted_number(est, "n_params_"), epochs=_fitted_number(est, "n_epochs_"),
                fit_seconds=seconds if math.isnan(fit_seconds) else fit_seconds,
-               device=str(getattr(est, "device_", "cpu")),
-               stopped_by=str(getattr(est, "stopped_by_", "")),
-               lr=_fitted_number(est, "lr_"),
-               selection_seconds=_fitted_number(est, "selection_seconds_"))
+               device=str(getattr(est, "device_", "cpu")))
     return row
 
 
@@ -150,29 +156,50 @@ def _mean_se(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1) / math.sqrt(values.size))
 
 
+#: The protocol's diagnostic columns of a rate row, with their values before scoring.
+DIAGNOSTICS = {"stopped_by": "", "opt_gap": math.nan, "null_risk": math.nan, "trivial": False,
+               "lr": math.nan, "selection_seconds": math.nan, "capacity": ""}
+
+
+def _learning_rate(est) -> float:
+    """The learning rate a fit used: ``lr_`` (chosen on validation data from a grid),
+    else the ``lr`` hyperparameter when it is one number, else NaN."""
+    chosen = _fitted_number(est, "lr_")
+    if not math.isnan(chosen):
+        return chosen
+    get = getattr(est, "get_params", None)
+    lr = get(deep=False).get("lr") if callable(get) else None
+    return float(lr) if isinstance(lr, (int, float)) and not isinstance(lr, bool) else math.nan
+
+
 class RateCells:
     """The cells of a rate-study task: a regression target, risk = noise-free test MSE."""
 
     def __init__(self, task: Task):
         self.task = task
         self.target = None
+        self.proto = None
+        self.label, self.draw = seeds.split_slot(task.target)
 
     def setup(self) -> None:
         """Build the target, its test set and the estimator prototype (may raise)."""
         study, task = self.task.study, self.task
         self.target = build_target(study, task.target)
         self.test = test_set(study, task.target)
-        self.proto = make_estimator(study, task.estimator, self.target, task.device)
+        self.proto = self.new_estimator()
         self.layout = _Layout(accepts_sequences(type(self.proto)), study.length,
                               getattr(self.target, "window", None))
 
     def row(self, replicate: int) -> dict:
-        return {**_base_row(self.task, replicate), "noise": self.task.study.noise,
+        return {**_base_row(self.task, replicate), "target": self.label, "draw": self.draw,
+                "noise": self.task.study.noise,
                 "theory_exponent": target_number(self.target, "exponent"),
-                "a_dagger": target_number(self.target, "a_dagger")}
+                "a_dagger": target_number(self.target, "a_dagger"), **DIAGNOSTICS,
+                "capacity": "" if self.proto is None else capacity_json(self.proto)}
 
     def new_estimator(self):
-        return make_estimator(self.task.study, self.task.estimator, self.target, self.task.device)
+        task = self.task
+        return make_estimator(task.study, task.estimator, self.target, task.device, n=task.n)
 
     def train(self, replicate: int):
         return train_set(self.task.study, self.task.target, self.task.n, replicate)
@@ -194,6 +221,17 @@ class RateCells:
         _fitted_attributes(row, est, seconds)
         if math.isnan(row["train_loss"]) and row["status"] == "ok":
             row["train_loss"] = float(np.mean((self.layout.predict(est, train[0]) - train[1]) ** 2))
+        return self.diagnose(row, est, train)
+
+    def diagnose(self, row: dict, est, train) -> dict:
+        """Fill the protocol's diagnostic columns (``DIAGNOSTICS``) of a scored row."""
+        null_risk = float(np.mean((float(np.mean(train[1])) - self.test[1]) ** 2))
+        row.update(stopped_by=str(getattr(est, "stopped_by_", "") or ""),
+                   opt_gap=row["train_loss"] - self.task.study.noise ** 2,
+                   null_risk=null_risk, trivial=bool(row["risk"] >= 0.5 * null_risk),
+                   lr=_learning_rate(est),
+                   selection_seconds=_fitted_number(est, "selection_seconds_"),
+                   capacity=capacity_json(est))
         return row
 
 
@@ -239,7 +277,12 @@ class CapabilityCells:
         accuracy, accuracy_se = _mean_se(token_accuracy_per_sequence(pred, targets, mask))
         exact = float(exact_match_per_sequence(pred, targets, mask).mean())
         row.update(status="ok", risk=1.0 - accuracy, risk_se=accuracy_se, accuracy=accuracy,
-                   accuracy_se=accuracy_se, exact_match=exact, **capability_columns(est))
+                   accuracy_se=accuracy_se, exact_match=exact,
+                   train_accuracy=_fitted_number(est, "train_accuracy_"),
+                   stopped_by=str(getattr(est, "stopped_by_", "") or ""),
+                   lr=_learning_rate(est),
+                   selection_seconds=_fitted_number(est, "selection_seconds_"),
+                   capacity=capacity_json(est))
         return _fitted_attributes(row, est, seconds)
 
 
@@ -259,15 +302,33 @@ def limit_threads(threads: int | None) -> None:
     _threads = threads
 
 
+def _cells(task: Task):
+    return (CapabilityCells if task.study.kind == "capability" else RateCells)(task)
+
+
+def failed_rows(task: Task, exc: BaseException) -> list[dict]:
+    """The rows of ``task``'s cells recorded as failed with ``exc`` (a task whose worker
+    died, so that nothing else could be learnt about it)."""
+    cells = _cells(task)
+    return [_fail(cells.row(r), exc) for r in task.replicates]
+
+
 def run_task(task: Task) -> list[dict]:
-    """Fit and score the cells of ``task``; one row per replicate, errors recorded."""
+    """Fit and score the cells of ``task``; one row per replicate, errors recorded
+    (``SystemExit`` from an estimator too: it fails that cell, not the run)."""
     limit_threads(task.threads)
-    cells = (CapabilityCells if task.study.kind == "capability" else RateCells)(task)
+    with beating(task.heartbeat, task.label):
+        return _run_cells(task)
+
+
+def _run_cells(task: Task) -> list[dict]:
+    cells = _cells(task)
     try:
         cells.setup()
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         return [_fail(cells.row(r), exc) for r in task.replicates]
-    states = {r: seeds.init_seed(task.study.seed, task.target, task.estimator, task.n, r)
+    label, draw = seeds.split_slot(task.target)
+    states = {r: seeds.init_seed(task.study.seed, label, task.estimator, task.n, r, draw)
               for r in task.replicates}
     if task.batched and len(task.replicates) > 1:
         return _run_batched(task, cells, states)
@@ -280,7 +341,7 @@ def run_task(task: Task) -> list[dict]:
             start = time.perf_counter()
             est.fit(*cells.fit_data(train))
             rows.append(cells.score(row, est, time.perf_counter() - start, train))
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             rows.append(_fail(row, exc))
     return rows
 
@@ -300,7 +361,7 @@ def _run_batched(task: Task, cells, states: dict) -> list[dict]:
         if len(fitted) != len(reps):
             raise RuntimeError(f"fit_replicates returned {len(fitted)} results for "
                                f"{len(reps)} replicates")
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         return [_fail(row, exc) for row in rows]
     out = []
     for row, result, train in zip(rows, fitted, data):

@@ -1,6 +1,9 @@
 """``check_study``: import, construct and smoke-test a study before any work starts.
 
 ``Study.check`` calls it; it returns a ``CheckedStudy``, the cells the runner runs.
+Before anything is built, sizes that cannot fit in this machine's memory are refused
+with an estimate (``memory``). ``trial.trial_fits``, which ``run_study`` calls next,
+fits each estimator once on a tiny sample.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from sklearn.base import is_classifier
 from nprates.estimators.replicates import supports_batching
 from nprates.studies.build import (accepts_sequences, batches_replicates, build_target, call,
                                    check_keywords, estimator_class, make_estimator, needs_basis)
+from nprates.studies.capacity import is_rule
 from nprates.studies.capability import TASK_SET_PARAMS, build_task, make_classifier
 from nprates.studies.errors import StudyError
 from nprates.studies.fields import DEVICE_RE
+from nprates.studies.memory import check_memory, check_sampled_memory
 
 if TYPE_CHECKING:
     from nprates.studies.spec import Study
@@ -62,7 +67,7 @@ def _smoke_target(study: Study, label: str):
         if arr.shape != (2, study.length):
             raise StudyError(name, f"sample() must return {what} of shape (n, length) = "
                              f"(2, {study.length}), got {arr.shape}")
-    return target, X.shape[1]
+    return target, X.shape[1], X.shape[2]
 
 
 def _estimator_class(study: Study, label: str):
@@ -98,7 +103,7 @@ def _check_estimator(study: Study, label: str, targets: dict, device: str):
         raise StudyError(f"{name}.params.basis", "is set by the study (the target itself)")
     check_keywords(cls, spec.params, f"{name}.params", cls.__name__)
     skipped, usable, est = [], {}, None
-    for tlabel, (target, T) in targets.items():
+    for tlabel, (target, T, _) in targets.items():
         if needs_basis(cls) and not callable(getattr(target, "design_matrix", None)):
             skipped.append((tlabel, label, f"{cls.__name__} needs the target's basis and "
                             f"target {tlabel!r} has no design_matrix"))
@@ -111,10 +116,15 @@ def _check_estimator(study: Study, label: str, targets: dict, device: str):
                                  f"target's windows; target {tlabel!r} needs an integer "
                                  f"attribute window <= burn-in + 1 (got {window!r})")
         usable[tlabel] = target
-    for tlabel, target in (usable.items() if needs_basis(cls) else list(usable.items())[:1]):
+    each = needs_basis(cls) or any(is_rule(v) for v in spec.params.values())
+    for tlabel, target in (usable.items() if each else list(usable.items())[:1]):
         est = call(make_estimator, {"study": study, "label": label, "target": target,
                                     "device": device}, f"{name}.params", cls.__name__)
         _validate_params(est, name)
+        if is_classifier(est):
+            raise StudyError(f"{name}.class", f"{spec.cls!r} is a classifier; a rate study "
+                             f"needs regressors (fit(X, y) with real-valued y), e.g. "
+                             f"nprates.estimators.SSMRegressor")
     return skipped, est
 
 
@@ -162,9 +172,11 @@ def check_study(study: Study, device: str | None = None, check_device: bool = Tr
         raise StudyError("device", f"must be 'auto', 'cpu', 'cuda' or 'cuda:K', got {device!r}")
     if check_device:
         _check_device(device)
+    check_memory(study)
     if study.kind == "capability":
         return _check_capability(study, device)
     targets = {label: _smoke_target(study, label) for label in study.targets}
+    check_sampled_memory(study, {label: (T, d) for label, (_, T, d) in targets.items()})
     skipped, batched = [], set()
     for label in study.estimators:
         skips, est = _check_estimator(study, label, targets, device)
@@ -172,8 +184,9 @@ def check_study(study: Study, device: str | None = None, check_device: bool = Tr
         if est is not None and study.replicates > 1 and batches_replicates(est):
             batched.add(label)
     skip = {(t, e) for t, e, _ in skipped}
-    cells = tuple((t, e, n, r) for n in study.sizes for t in study.targets
-                  for e in study.estimators if (t, e) not in skip
-                  for r in range(study.replicates))
+    cells = tuple((slot, e, n, r) for n in study.sizes for t in study.targets
+                  for slot in study.target_slots(t) for e in study.estimators
+                  if (t, e) not in skip for r in range(study.replicates))
     return CheckedStudy(study=study, device=device, cells=cells, skipped=tuple(skipped),
                         batched=frozenset(batched))
+

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import sys
+import tempfile
 from collections.abc import Mapping
+from contextlib import nullcontext
 
 import pandas as pd
 
 from nprates.studies.cells import Task, error_message
-from nprates.studies.executors import execute, is_remote, open_executor, resolve_executor
+from nprates.studies.executors import (cpu_count, execute, is_remote, open_executor,
+                                       resolve_executor)
 from nprates.studies.progress import Progress
 from nprates.studies.check import CheckedStudy
+from nprates.studies.lock import RunLock
 from nprates.studies.spec import Study
 from nprates.studies.store import ResultsStore, cell_filename, load_results
+from nprates.studies.trial import trial_fits
+from nprates.studies.trust import module_names
 
 
 class StudyIncomplete(RuntimeError):
@@ -40,9 +48,11 @@ def _as_study(study) -> Study:
                     f"{type(study).__name__}")
 
 
-def plan_tasks(checked: CheckedStudy, cells, threads: int | None) -> list[Task]:
+def plan_tasks(checked: CheckedStudy, cells, threads: int | None,
+               heartbeat: str | None = None) -> list[Task]:
     """Group cells into tasks: the replicates of a batched (target, estimator, n) go
-    together, other cells run one per task. Order: sample size, then target, estimator."""
+    together, other cells run one per task. Order: sample size, then target, estimator.
+    ``heartbeat``: a directory the tasks write their epoch heartbeats to."""
     groups: dict[tuple, list[int]] = {}
     for target, estimator, n, replicate in cells:
         groups.setdefault((target, estimator, n), []).append(replicate)
@@ -52,13 +62,14 @@ def plan_tasks(checked: CheckedStudy, cells, threads: int | None) -> list[Task]:
         for chunk in ([reps] if batched else [[r] for r in reps]):
             tasks.append(Task(study=checked.study, target=target, estimator=estimator, n=n,
                               replicates=tuple(chunk), device=checked.device,
-                              batched=batched, threads=threads))
+                              batched=batched, threads=threads, heartbeat=heartbeat))
     return tasks
 
 
 def run_study(study, out_dir, executor=None, *, workers: int | None = None,
               scheduler: str | None = None, device: str | None = None, force: bool = False,
-              retry_failed: bool = False, progress: bool = True) -> pd.DataFrame:
+              retry_failed: bool = False, progress: bool | None = None,
+              trust=()) -> pd.DataFrame:
     """Run every unfinished cell of ``study`` and return the results table.
 
     Parameters
@@ -71,30 +82,59 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
         cells the two studies share and deletes the others.
     executor : None, "serial", "process", "dask", a concurrent.futures.Executor or a
         dask Client
-        None: "dask" if ``scheduler`` is given, "process" if ``workers`` is, else serial.
+        None: "dask" if ``scheduler`` is given, else a process pool of one
+        single-threaded worker per core ("serial" with ``workers=1`` or on one core).
     workers : int
-        Process-pool or LocalCluster workers (default: the CPU cores); each worker's
-        torch and BLAS threads are capped at cores // workers.
+        Process-pool or LocalCluster workers (default: the CPU cores). Every cell trains
+        with ``executors.CELL_THREADS`` torch and BLAS threads whatever the executor, so
+        that serial and parallel runs give identical risks (column ``threads``).
     scheduler : str
         Address of a running Dask scheduler; without one "dask" starts a LocalCluster.
     device : str
         Overrides the study's device ("auto", "cpu", "cuda").
     retry_failed : bool
         Recompute cells recorded as failed (diverged cells count as results).
-    progress : bool
-        Progress lines on stderr.
+    progress : bool or None
+        A progress bar on stderr (cells done, failures, elapsed time, an ETA from a
+        cost model, the latest epoch of the cells in training); None: only when stderr
+        is a terminal.
+    trust : list of str
+        Modules, besides nprates, scikit-learn, the study's ``trust`` list and
+        ``NPRATES_TRUST``, whose classes and factories the study may name
+        (``nprates.studies.trust``); anything else is refused before it is imported.
 
-    Everything is validated (Study.check) before anything is written. Each finished
-    task's rows are written by this process, one file per cell, atomically; a run
+    Everything is validated (Study.check, then one trial fit per estimator on a tiny
+    sample) before anything is written. One run at a time fills a directory: a second
+    run on it raises StudyError while the first holds its lock (``DIR/.lock``). Cell
+    files found under a name not their own are moved to ``DIR/quarantine/``. Each
+    finished task's rows are written by this process, one file per cell, atomically; a run
     killed at any moment loses at most the tasks in flight. Raises StudyIncomplete
     (after writing what finished) if some tasks could not run at all.
     """
     study = _as_study(study)
+    trust = module_names(trust, "trust")
+    if trust:
+        study = copy.copy(study)
+        study.trust = tuple(dict.fromkeys(study.trust + trust))
     executor = resolve_executor(executor, workers, scheduler)
     checked = study.check(device=device, check_device=not is_remote(executor, scheduler))
+    trial_fits(checked)
     store = ResultsStore(out_dir)
     store.check_compatible(study, force=force)
+    lock = RunLock(out_dir, note=lambda line: print(line, file=sys.stderr))
+    lock.acquire()
+    try:
+        return _fill(checked, store, out_dir, executor, workers, scheduler, force,
+                     retry_failed, progress)
+    finally:
+        lock.release()
 
+
+def _fill(checked: CheckedStudy, store: ResultsStore, out_dir, executor, workers, scheduler,
+          force: bool, retry_failed: bool, progress: bool | None) -> pd.DataFrame:
+    """``run_study`` once the study is checked and the directory locked."""
+    study = checked.study
+    moved = store.quarantine_misnamed() if store.cells_dir.is_dir() else []
     files = {cell: cell_filename(*cell) for cell in checked.cells}
     stored, damaged = store.finished()
     todo, resumed, resumed_failed = [], 0, 0
@@ -108,20 +148,29 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
             todo.append(cell)
 
     bar = Progress(study.name, len(checked.cells), resumed=resumed, failed=resumed_failed,
-                   enabled=progress)
+                   pending=[(estimator, n) for _, estimator, n, _ in todo], enabled=progress)
+    local = not is_remote(executor, scheduler)
     for target, estimator, reason in checked.skipped:
         bar.note(f"note: no cells for estimator {estimator!r} on target {target!r}: {reason}")
     for name in sorted(set(damaged) & set(files.values())):
         bar.note(f"note: recomputing damaged cell file {name} ({damaged[name]})")
+    for name, path in moved:
+        bar.note(f"note: cell file {name} holds another cell's row (a copy?); moved to {path}")
 
     lost = []
     # the executor opens before anything is written: an unreachable scheduler is bad input
     with open_executor(executor if todo else "serial", workers, scheduler) as (pool, threads, where):
         store.prepare(study, set(files.values()), force=force)
-        if todo:
-            tasks = plan_tasks(checked, todo, threads)
-            bar.note(f"{study.name}: {len(todo)} cells to run in {len(tasks)} tasks ({where})")
-            bar.show(force=True)
+        bar.workers = 1 if pool is None else (
+            workers or cpu_count() if executor in ("process", "dask") and local else None)
+        beats = tempfile.TemporaryDirectory(prefix="nprates-beats-") \
+            if todo and bar.enabled and local else nullcontext()
+        with beats as heartbeat, bar.ticking(heartbeat):
+            tasks = plan_tasks(checked, todo, threads, heartbeat)
+            if tasks:
+                bar.note(f"{study.name}: {len(todo)} cells to run in {len(tasks)} tasks ({where})")
+                bar.start_tasks(len(tasks))
+                bar.show(force=True)
             for task, result in execute(tasks, pool):
                 if isinstance(result, BaseException):
                     lost.append((task.label, error_message(result)))
@@ -132,7 +181,7 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
                     if row["status"] != "ok":
                         bar.note(f"{row['status']}: {task.target}/{task.estimator}/n={row['n']}"
                                  f"/r={row['replicate']}: {row['error']}")
-                bar.advance(len(result), sum(row["status"] != "ok" for row in result))
+                bar.advance(len(result), sum(row["status"] != "ok" for row in result), result)
     bar.finish(str(out_dir))
     if lost:
         raise StudyIncomplete(sorted(lost), out_dir)

@@ -10,12 +10,18 @@ the data of every existing cell unchanged.
 =========  ==========================================  ==============================
 stream     key                                         used for
 =========  ==========================================  ==============================
-target     ("target", target)                          constructing the target
-data       ("data", target, n, replicate)              training data, shared by all
+target     ("target", target[, draw])                  constructing the target
+data       ("data", target, n, replicate[, draw])      training data, shared by all
                                                        estimators (paired comparisons)
-test       ("test", target)                            the noise-free test set
-init       ("init", target, estimator, n, replicate)   the estimator's random_state
+test       ("test", target[, draw])                    the noise-free test set
+init       ("init", target, estimator, n, replicate    the estimator's random_state
+           [, draw])
 =========  ==========================================  ==============================
+
+A study with ``target_draws = K`` draws K functions from each target class; draw
+``d >= 1`` appends ``d`` to every key (draw 0 keeps the keys above, so a study with one
+draw has the streams it always had). Cells of draw ``d >= 1`` run under the target slot
+``TARGET/draw=D`` (``draw_slot``), which ``split_slot`` takes apart again.
 
 In a capability study a task setting's label (``TASK/PARAM=VALUE``) stands in for
 the target: training data per (setting, train_size, replicate), one test set per
@@ -63,22 +69,40 @@ def int_seed(root_seed: int, domain: str, *parts) -> int:
     return int(word) % (2**31 - 1)
 
 
-def target_seed(root_seed: int, target: str) -> int:
-    return int_seed(root_seed, "target", target)
+def draw_slot(target: str, draw: int) -> str:
+    """The label cells of draw ``draw`` of ``target`` run under: the target label itself
+    for draw 0, ``TARGET/draw=D`` for the others."""
+    return target if draw == 0 else f"{target}/draw={int(draw)}"
 
 
-def data_rng(root_seed: int, target: str, n: int, replicate: int) -> np.random.Generator:
-    return rng(root_seed, "data", target, n, replicate)
+def split_slot(slot: str) -> tuple[str, int]:
+    """``(target, draw)`` of a target slot (the inverse of ``draw_slot``)."""
+    target, sep, draw = slot.partition("/draw=")
+    return (target, int(draw)) if sep else (slot, 0)
 
 
-def data_seed_id(target: str, n: int, replicate: int) -> str:
+def _drawn(parts: tuple, draw: int) -> tuple:
+    return parts + (int(draw),) if draw else parts
+
+
+def target_seed(root_seed: int, target: str, draw: int = 0) -> int:
+    return int_seed(root_seed, "target", *_drawn((target,), draw))
+
+
+def data_rng(root_seed: int, target: str, n: int, replicate: int,
+             draw: int = 0) -> np.random.Generator:
+    return rng(root_seed, "data", *_drawn((target, n, replicate), draw))
+
+
+def data_seed_id(target: str, n: int, replicate: int, draw: int = 0) -> str:
     """Identifier of the training-data stream: equal ids, equal training data."""
-    return f"{target}/n={n}/r={replicate}"
+    return f"{draw_slot(target, draw)}/n={n}/r={replicate}"
 
 
-def test_rng(root_seed: int, target: str) -> np.random.Generator:
-    return rng(root_seed, "test", target)
+def test_rng(root_seed: int, target: str, draw: int = 0) -> np.random.Generator:
+    return rng(root_seed, "test", *_drawn((target,), draw))
 
 
-def init_seed(root_seed: int, target: str, estimator: str, n: int, replicate: int) -> int:
-    return int_seed(root_seed, "init", target, estimator, n, replicate)
+def init_seed(root_seed: int, target: str, estimator: str, n: int, replicate: int,
+              draw: int = 0) -> int:
+    return int_seed(root_seed, "init", *_drawn((target, estimator, n, replicate), draw))

@@ -22,8 +22,11 @@ TOML layout::
     length = 16                     # scored positions per sequence
     sizes = {start = 64, stop = 2048, num = 6}   # geometric grid, or a list [64, 128]
     replicates = 3                  # default 3
+    target_draws = 1                # functions drawn from each target class (default 1)
     test_size = 2000                # noise-free test sequences (default 2000)
     device = "auto"                 # auto | cpu | cuda | cuda:K (default auto)
+    trust = ["mypkg"]               # modules besides nprates and sklearn that the study
+                                    # may import from (docs/trust.md; default none)
 
     [targets.gamma]                 # one or more targets: label -> spec
     kind = "gamma_smooth"           # gamma_smooth | piecewise | callable
@@ -39,6 +42,24 @@ TOML layout::
     [estimators.ssm]                # one or more estimators: label -> spec
     class = "nprates.estimators.SSMRegressor"         # "module.Class" or "module:Class"
     params = {width = 32, n_layers = 2}
+
+    [estimators.transformer]        # a size may grow with n: a capacity rule
+    class = "nprates.estimators.TransformerRegressor"
+    params = {n_heads = 2, width = {rule = "rate", c = 4.0, min = 8, max = 64, multiple = 2}}
+
+A *capacity rule* ``{rule = "rate", c, min = 1, max, multiple = 1}`` in place of a size
+hyperparameter (``width``, ``fnn_width``, ``d_state``, ...) gives the size
+``round(c * n ** (1 / (2 * a_dagger + 1)))`` for a cell of n training sequences, clipped
+to ``[min, max]`` and rounded to a multiple of ``multiple``; ``a_dagger`` is the target's
+effective smoothness (a target without one refuses the rule: give a number). The
+width of the theory's estimators grows at this rate (docs/theory.md section 6). Each
+row records the sizes used (column ``capacity``, JSON) and the parameter count
+(``n_params``); see ``nprates.studies.capacity``.
+
+``target_draws = K`` draws K independent functions from each target class (draw 0 is
+the function a one-draw study uses; draw D >= 1 has its own construction, data, test and
+initialisation seeds); rows carry the draw index (column ``draw``), so an exponent's
+interval can account for the variation between functions of the class.
 
 Capability study layout (docs/theory.md section 7; ``noise``, ``length``, ``sizes`` and
 ``[targets.*]`` are rate-study fields and are refused here)::
@@ -97,10 +118,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from nprates.studies.errors import StudyError
+from nprates.studies.seeds import draw_slot, split_slot
 from nprates.studies.fields import (DEVICE_RE, as_float, as_int, as_label, as_str, as_table,
                                     parse_sizes, reject_unknown)
 from nprates.studies.serialise import diff_paths, digest, dump_toml
 from nprates.studies.tables import EstimatorSpec, TargetSpec, TaskSpec
+from nprates.studies.trust import module_names
 
 if TYPE_CHECKING:
     from nprates.studies.check import CheckedStudy
@@ -111,13 +134,15 @@ except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
 
 TOP_FIELDS = ("name", "description", "seed", "noise", "length", "sizes", "train_size",
-              "replicates", "test_size", "device", "targets", "tasks", "estimators")
+              "replicates", "target_draws", "test_size", "device", "trust", "targets", "tasks",
+              "estimators")
 # fields of one kind of study only, with why the other kind has none
 _RATE_ONLY = {"noise": "its tasks are noise-free",
               "length": "its sequence lengths come from the tasks",
-              "sizes": "it trains every cell on train_size sequences"}
+              "sizes": "it trains every cell on train_size sequences",
+              "target_draws": "its task settings are fixed, not drawn"}
 # fields that change no cell's result: ignored when a directory's study is compared
-_COSMETIC = ("description", "device")
+_COSMETIC = ("description", "device", "trust")
 
 
 @dataclass(kw_only=True, eq=False)
@@ -147,6 +172,8 @@ class Study:
         Training sequences of every cell.
     replicates : int
         Independent training sets per sample size (per task setting).
+    target_draws : int (rate studies)
+        Independent functions drawn from each target class (default 1).
     test_size : int
         Number of test sequences (drawn once per target or task setting).
     seed : int
@@ -156,6 +183,9 @@ class Study:
         take a ``device`` parameter and do not set one in their params.
     description : str
         Free text.
+    trust : list of str
+        Modules, besides nprates and scikit-learn, whose classes and factories the study
+        may name (``nprates.studies.trust``); anything else is refused before import.
 
     After construction ``sizes`` is a sorted tuple of ints (``(train_size,)`` for a
     capability study), ``targets``, ``tasks`` and ``estimators`` map labels to
@@ -172,10 +202,12 @@ class Study:
     length: int | None = None
     train_size: int | None = None
     replicates: int = 3
+    target_draws: int | None = None
     test_size: int = 2000
     seed: int = 0
     device: str = "auto"
     description: str = ""
+    trust: Any = ()
     source: str | None = field(default=None, repr=False)
     text: str | None = field(default=None, repr=False)
     size_grid: dict | None = field(default=None, init=False, repr=False)
@@ -190,6 +222,7 @@ class Study:
     def _normalise(self) -> None:
         self.name = as_label(self.name, "name")
         self.description = as_str(self.description, "description")
+        self.trust = module_names(self.trust, "trust")
         self.seed = as_int(self.seed, "seed", 0)
         if self.targets is not None and self.tasks is not None:
             raise StudyError("tasks", "a study has [targets.LABEL] tables (a rate study) or "
@@ -226,6 +259,8 @@ class Study:
         self.noise = as_float(self.noise, "noise", 0.0)
         self.length = as_int(self.length, "length", 1)
         self.sizes, self.size_grid = parse_sizes(self.sizes)
+        self.target_draws = as_int(1 if self.target_draws is None else self.target_draws,
+                                   "target_draws", 1)
 
     def _normalise_capability_fields(self) -> None:
         for key, why in _RATE_ONLY.items():
@@ -297,6 +332,8 @@ class Study:
         out: dict[str, Any] = {"name": self.name}
         if self.description:
             out["description"] = self.description
+        if self.trust:
+            out["trust"] = list(self.trust)
         if self.kind == "capability":
             out.update(seed=self.seed, train_size=self.train_size, replicates=self.replicates,
                        test_size=self.test_size, device=self.device)
@@ -304,7 +341,10 @@ class Study:
         else:
             out.update(seed=self.seed, noise=self.noise, length=self.length,
                        sizes=dict(self.size_grid) if self.size_grid else list(self.sizes),
-                       replicates=self.replicates, test_size=self.test_size, device=self.device)
+                       replicates=self.replicates)
+            if self.target_draws != 1:
+                out["target_draws"] = self.target_draws
+            out.update(test_size=self.test_size, device=self.device)
             out["targets"] = {k: v.to_dict() for k, v in self.targets.items()}
         out["estimators"] = {k: v.to_dict() for k, v in self.estimators.items()}
         return out
@@ -331,10 +371,16 @@ class Study:
         data.update(changes)
         return Study.from_dict(data, source=self.source)
 
+    def target_slots(self, label: str) -> list[str]:
+        """The target slots of a target's draws: ``label`` (draw 0), then
+        ``label/draw=D`` (``seeds.draw_slot``); cells run under these."""
+        return [draw_slot(label, d) for d in range(self.target_draws or 1)]
+
     def cell_key(self, target: str, estimator: str, n: int, replicate: int) -> str:
         """Unique key of a cell: its labels plus a hash of everything that shapes it.
 
-        ``target`` is a target label, or a task-setting label in a capability study.
+        ``target`` is a target slot (a target label, or ``TARGET/draw=D``), or a
+        task-setting label in a capability study.
         """
         parts = {"study": self.name, "seed": self.seed, "test_size": self.test_size,
                  "estimator": {estimator: self.estimators[estimator].to_dict()},
@@ -342,8 +388,11 @@ class Study:
         if self.kind == "capability":
             parts["task"] = {target: self.settings[target].to_dict()}
         else:
+            label, draw = split_slot(target)
             parts.update(noise=self.noise, length=self.length,
-                         target={target: self.targets[target].to_dict()})
+                         target={label: self.targets[label].to_dict()})
+            if draw:
+                parts["draw"] = draw
         return f"{target}/{estimator}/n={n}/r={replicate}#{digest(parts)[:12]}"
 
     def check(self, device: str | None = None, check_device: bool = True) -> "CheckedStudy":

@@ -4,6 +4,8 @@ Layout::
 
     DIR/study.toml                          the study, as given
     DIR/cells/TARGET__ESTIMATOR__nN__rR.json  one finished cell (one results row)
+    DIR/.lock                               the running process (``lock``), while it runs
+    DIR/quarantine/NAME                     cell files found under a name not their own
 
 (In a capability study TARGET is a task setting ``TASK/PARAM=VALUE``, written
 ``TASK@PARAM=VALUE`` in file names.)
@@ -32,9 +34,12 @@ import pandas as pd
 from nprates.analysis.results_dir import (CELLS_DIR, STUDY_FILE, check_results_dir, read_cells,
                                   read_cells_table, row_digest)
 from nprates.studies.errors import StudyError
+from nprates.studies.lock import LOCK_FILE, pid_alive
+from nprates.studies.seeds import draw_slot
 from nprates.studies.spec import Study
 
 FORMAT = 1
+QUARANTINE_DIR = "quarantine"
 _TMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.tmp$")
 
 
@@ -44,20 +49,25 @@ def cell_filename(target: str, estimator: str, n: int, replicate: int) -> str:
 
 
 def _clean(value):
+    """A JSON value: numpy scalars as Python numbers, NaN and infinities as null (strict
+    JSON; the reader gives NaN back)."""
     if isinstance(value, (np.integer,)):
         return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
     return value
 
 
 def write_cell(cells_dir: Path, row: dict) -> Path:
     """Write one row atomically as its cell file; returns the path."""
     row = {k: _clean(v) for k, v in row.items()}
-    name = cell_filename(row["target"], row["estimator"], row["n"], row["replicate"])
+    slot = draw_slot(row["target"], row.get("draw", 0))
+    name = cell_filename(slot, row["estimator"], row["n"], row["replicate"])
     final = Path(cells_dir) / name
     _write_text_atomic(final, json.dumps({"format": FORMAT, "sha256": row_digest(row),
-                                          "row": row}, sort_keys=True, indent=1, allow_nan=True))
+                                          "row": row}, sort_keys=True, indent=1, allow_nan=False))
     return final
 
 
@@ -84,16 +94,6 @@ def _write_text_atomic(path: Path, text: str) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     _fsync_dir(path.parent)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: existence check only
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
 
 
 class ResultsStore:
@@ -124,7 +124,7 @@ class ResultsStore:
         if not self.path.exists():
             return []
         if not self.study_file.exists():
-            if any(self.path.iterdir()) and not force:
+            if any(p.name != LOCK_FILE for p in self.path.iterdir()) and not force:
                 raise StudyError("--out", f"{where} is not empty and holds no {STUDY_FILE}; "
                                  f"choose another directory or use --force")
             return []
@@ -163,8 +163,24 @@ class ResultsStore:
     def remove_stale_temporaries(self) -> None:
         for path in self.cells_dir.glob(".*.tmp"):
             match = _TMP_RE.match(path.name)
-            if match and not _pid_alive(int(match["pid"])):
+            if match and not pid_alive(int(match["pid"])):
                 path.unlink(missing_ok=True)
+
+    def quarantine_misnamed(self) -> list[tuple[str, Path]]:
+        """Move sound cell files whose name is not their row's (a copied or renamed cell
+        file, which would count its row twice) to ``DIR/quarantine/``.
+
+        Returns ``(old name, new path)`` of each file moved.
+        """
+        rows, _ = read_cells(self.cells_dir)
+        moved = []
+        for name, row in rows.items():
+            if name != cell_filename(row["target"], row["estimator"], row["n"], row["replicate"]):
+                target = self.path / QUARANTINE_DIR / name
+                target.parent.mkdir(exist_ok=True)
+                os.replace(self.cells_dir / name, target)
+                moved.append((name, target))
+        return moved
 
     def finished(self) -> tuple[dict[str, dict], dict[str, str]]:
         """Sound cells by file name, and damaged cell files with the reason."""
@@ -188,4 +204,38 @@ def load_results(path) -> pd.DataFrame:
         directory = check_results_dir(path)
     except ValueError as exc:
         raise FileNotFoundError(str(exc)) from None
-    return read_cells_table(directory)
+    return for_kind(read_cells_table(directory))
+
+
+#: Columns that only one kind of study fills (the other leaves them at their defaults).
+KIND_COLUMNS = {
+    "rate": ("noise", "theory_exponent", "a_dagger", "draw", "opt_gap", "null_risk",
+             "trivial"),
+    "capability": ("task", "task_param", "task_value", "accuracy", "accuracy_se",
+                   "exact_match", "train_accuracy"),
+}
+
+
+def for_kind(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` without the columns of the other kind of study and without the per-row
+    ``versions`` JSON, which moves to ``table.attrs["versions"]`` (a dict: the record
+    most cells share). A table holding both kinds of rows keeps every column."""
+    tasks = table["task"].astype(str) if "task" in table else pd.Series("", index=table.index)
+    kinds = {"capability" if task else "rate" for task in tasks}
+    drop = []
+    if len(kinds) == 1:
+        other = "rate" if kinds == {"capability"} else "capability"
+        drop = list(KIND_COLUMNS[other])
+    versions = {}
+    if "versions" in table:
+        records = table["versions"].astype(str)
+        records = records[records.ne("") & records.ne("nan")]
+        if len(records):
+            try:
+                versions = json.loads(records.value_counts().index[0])
+            except ValueError:
+                versions = {}
+        drop.append("versions")
+    table = table.drop(columns=[c for c in drop if c in table])
+    table.attrs["versions"] = versions
+    return table

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from nprates.studies.capacity import check_rule, is_rule
 from nprates.studies.errors import StudyError
 from nprates.studies.fields import as_int, as_str, as_table, plain, pop_kind, reject_unknown
 from nprates.studies.imports import class_path, import_object
@@ -75,7 +76,8 @@ class TargetSpec:
 
 @dataclass(frozen=True)
 class EstimatorSpec:
-    """One estimator: an importable class path and its constructor ``params``."""
+    """One estimator: an importable class path and its constructor ``params`` (size
+    hyperparameters may be capacity rules, ``nprates.studies.capacity``)."""
 
     label: str
     cls: str
@@ -100,6 +102,9 @@ class EstimatorSpec:
             path = class_path(path)
         path = as_str(path, f"{name}.class")
         params = plain(as_table(table.get("params", {}), f"{name}.params"), f"{name}.params")
+        for key, value in params.items():
+            if is_rule(value):
+                check_rule(value, f"{name}.params.{key}")
         return cls(label=label, cls=path, params=params)
 
     def to_dict(self) -> dict:

@@ -14,11 +14,20 @@ F_t(X) = g(z_{pi(1)}, ..., z_{pi(K)}). The smoothness of feature i of the k-th m
 important token is the k-th smallest group of a-values, so the most important token is
 the roughest.
 
-Separation by construction (sampler): u_j = (perm(j mod W) + rho U_j) / W with a random
-permutation per sequence and U_j uniform, so the keys of any W consecutive tokens lie in
-distinct cells of width 1/W and consecutive importances differ by at least
-(1 - rho) / W (times 2 * query_margin for query-key, where s avoids (1/2 - m, 1/2 + m)).
-Every marginal density stays bounded.
+Sampler (separation and bounded density by construction). The key axis is cut into
+C = ``cells`` cells of width 1/C. Token t's cell c_t is uniform among the cells not used
+by the previous W - 1 tokens, and u_t = (c_t + rho U_t) / C with U_t uniform. So:
+
+- the keys of any W consecutive tokens lie in distinct cells: consecutive importances
+  differ by at least (1 - rho) / C (times 2 * query_margin for query-key, where s
+  avoids (1/2 - m, 1/2 + m)); this is ``margin``;
+- the cell process is invariant under relabelling the cells, so every token's cell is
+  uniform on the C cells and the key's marginal density is 1/rho on the covered part of
+  each cell, 0 in the gaps (``key_density_bound``);
+- with C > W a token's own key does not decide its rank: whether the token in cell c
+  ranks first depends on the cells its neighbours drew (comparative selection). With
+  C = W the cells repeat with period W, the top cell is always occupied and a threshold
+  on one key decides the selection: that design is allowed only for comparison.
 """
 
 from __future__ import annotations
@@ -47,8 +56,11 @@ class PiecewiseGammaSmooth(SequenceTarget):
     importance : "local" or "query-key"
     t_max, norm, bound, seed, max_basis
         As for GammaSmooth, for the function g of the selected contents.
-    rho : float in [0, 1)
-        Jitter of the keys within their cells (the sampler's separation parameter).
+    cells : int >= W, optional
+        C, the number of key cells. Default 2 W. C = W gives the periodic design in which
+        selection needs no comparison between tokens (for comparison only).
+    rho : float in (0, 1)
+        Width of the part of each cell a key can fall in, as a fraction of the cell.
     query_margin : float in (0, 1/2)
         The sampler keeps the query feature s at least this far from 1/2.
 
@@ -62,11 +74,18 @@ class PiecewiseGammaSmooth(SequenceTarget):
         The gamma-smooth function of the selected contents, on windows (m, K, d) whose
         axis 1 is the importance rank (0 = most important).
     margin : float
-        Guaranteed gap between consecutive importances of sampled sequences.
+        Guaranteed gap between consecutive importances in every window of sampled tokens.
+    key_density_bound : float
+        1 / rho, the largest value of the key's marginal density under the sampler.
+    n_basis : int
+        Number of basis functions of g.
+    basis_levels : (n_basis,) float
+        gamma(s) of each basis function's block (with ``design_matrix``, the true basis
+        that ``OracleProjection(basis=target)`` fits by least squares).
     """
 
     def __init__(self, smoothness, window=16, importance="local", t_max=None, norm=1.0,
-                 bound=None, seed=0, rho=0.5, query_margin=0.1, max_basis=200_000):
+                 bound=None, seed=0, cells=None, rho=0.5, query_margin=0.1, max_basis=200_000):
         self.t_max, norm, max_basis = checked_truncation(smoothness, t_max, norm, max_basis)
         self.window = check_count(window, "window")
         if self.window < smoothness.window:
@@ -74,8 +93,12 @@ class PiecewiseGammaSmooth(SequenceTarget):
                              f"K = smoothness.window = {smoothness.window}")
         if importance not in IMPORTANCES:
             raise ValueError(f"importance must be one of {IMPORTANCES}, got {importance!r}")
-        if not 0 <= rho < 1:
-            raise ValueError(f"rho must be in [0, 1), got {rho!r}")
+        self.cells = 2 * self.window if cells is None else check_count(cells, "cells")
+        if self.cells < self.window:
+            raise ValueError(f"cells={cells} must be >= window={self.window}: the keys of a "
+                             f"window must lie in distinct cells")
+        if not 0 < rho < 1:
+            raise ValueError(f"rho must be in (0, 1), got {rho!r}")
         if not 0 < query_margin < 0.5:
             raise ValueError(f"query_margin must be in (0, 0.5), got {query_margin!r}")
         self.smoothness = smoothness
@@ -93,16 +116,23 @@ class PiecewiseGammaSmooth(SequenceTarget):
         self.rank_smoothness = Smoothness(smoothness.kind, smoothness.a0, smoothness.alpha,
                                           features=d, window=K, ranks=by_rank)
         rng = np.random.default_rng(np.random.SeedSequence(self.seed))
-        self.g, self.blocks, self.block_gamma, _ = boundary_series(
+        self.g, self.blocks, self.block_gamma, block_of = boundary_series(
             self.rank_smoothness.a, smoothness.kind, self.t_max, norm, rng, max_basis)
+        self.basis_levels = self.block_gamma[block_of]
         self.class_norm = norm * apply_bound(self.g, bound)
         self.bound = bound
         scale = 2 * self.query_margin if importance == "query-key" else 1.0
-        self.margin = (1 - self.rho) / self.window * scale
+        self.margin = (1 - self.rho) / self.cells * scale
+        self.key_density_bound = 1.0 / self.rho
 
     @property
     def n_basis(self) -> int:
         return self.g.coefficients.size
+
+    @property
+    def coefficients(self) -> np.ndarray:
+        """Coefficients of g's basis functions, in the column order of ``design_matrix``."""
+        return self.g.coefficients
 
     def importance_scores(self, X) -> np.ndarray:
         """mu for every full window: X (n, T, F) -> (n, T - W + 1, W), window oldest first."""
@@ -118,32 +148,57 @@ class PiecewiseGammaSmooth(SequenceTarget):
         return query[..., None] * keys
 
     def selection(self, X) -> np.ndarray:
-        """Lags of the K selected tokens, most important first: (n, T - W + 1, K) int.
+        """Lags of the K selected tokens, most important first: X (n, T, F) -> (n, T, K) int.
 
-        Lag 0 is the newest token of the window; ties go to the newer token.
+        Lag 0 is the newest token of the window (the position itself); ties go to the
+        newer token. The first W - 1 positions have no full window and hold -1.
         """
         X = self.check_inputs(X)
-        return self._selection(X)
+        n, T, _ = X.shape
+        out = np.full((n, T, self.n_selected), -1, dtype=int)
+        out[:, self.burn_in:] = self._selection(X)
+        return out
 
     def _selection(self, X):
+        """Selected lags at the positions with a full window: (n, T - W + 1, K)."""
         scores = self._scores(X)[..., ::-1]  # lag order: newest first
         order = np.argsort(-scores, axis=-1, kind="stable")
         return order[..., :self.n_selected]
 
-    def _evaluate_windows(self, X):
+    def _selected_contents(self, X):
+        """Contents of the selected tokens, rank order: (n * (T - W + 1), K, d)."""
         n, T, _ = X.shape
-        lags = self._selection(X)  # (n, P, K)
-        positions = np.arange(self.burn_in, T)[None, :, None] - lags
+        positions = np.arange(self.burn_in, T)[None, :, None] - self._selection(X)
         content = X[np.arange(n)[:, None, None], positions, self._content:]  # (n, P, K, d)
-        values = self.g(content.reshape(-1, self.n_selected, self.content_features))
-        return values.reshape(n, -1)
+        return content.reshape(-1, self.n_selected, self.content_features)
+
+    def _evaluate_windows(self, X):
+        return self.g(self._selected_contents(X)).reshape(X.shape[0], -1)
+
+    def design_matrix(self, X) -> np.ndarray:
+        """g's basis functions on the truly selected tokens: X (n, T, F) -> (n, T - W + 1, P).
+
+        ``target(X)[:, W-1:] == design_matrix(X) @ coefficients``: least squares on these
+        columns knows the selection but not the coefficients (the piecewise oracle).
+        """
+        X = self.check_inputs(X)
+        return self.g.design(self._selected_contents(X)).reshape(X.shape[0], -1, self.n_basis)
+
+    def _draw_cells(self, n, T, rng):
+        """Key cells (n, T): each uniform among the cells unused by the previous W - 1."""
+        cells = np.empty((n, T), dtype=int)
+        rows = np.arange(n)
+        for t in range(T):
+            draw = rng.random((n, self.cells))
+            recent = cells[:, max(0, t - self.window + 1):t]
+            draw[rows[:, None], recent] = -1.0  # used cells never win the argmax
+            cells[:, t] = np.argmax(draw, axis=1)
+        return cells
 
     def _draw_tokens(self, n, T, rng):
-        W = self.window
-        perms = np.argsort(rng.random((n, W)), axis=1)
-        cells = perms[:, np.arange(T) % W]
+        cells = self._draw_cells(n, T, rng)
         X = rng.random((n, T, self.features))
-        X[..., 0] = (cells + self.rho * X[..., 0]) / W
+        X[..., 0] = (cells + self.rho * X[..., 0]) / self.cells
         if self.importance == "query-key":
             s = X[..., 1] * (1 - 2 * self.query_margin)
             X[..., 1] = np.where(s < 0.5 - self.query_margin, s, s + 2 * self.query_margin)
@@ -151,4 +206,5 @@ class PiecewiseGammaSmooth(SequenceTarget):
 
     def __repr__(self) -> str:
         return (f"PiecewiseGammaSmooth({self.smoothness!r}, window={self.window}, "
-                f"importance={self.importance!r}, n_basis={self.n_basis}, seed={self.seed})")
+                f"importance={self.importance!r}, cells={self.cells}, n_basis={self.n_basis}, "
+                f"seed={self.seed})")

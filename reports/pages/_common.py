@@ -135,8 +135,3 @@ def table(fig, x0, x1, y, header, rows, fracs, aligns=None, size=9.5, colors=Non
                               transform=fig.transFigure))
     return y
 
-
-def empty_axes_message(ax, text) -> None:
-    ax.set_axis_off()
-    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=10, color=style.GREY,
-            transform=ax.transAxes, wrap=True)

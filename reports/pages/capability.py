@@ -297,7 +297,3 @@ def task_page(data, task):
                 borderaxespad=0.0, title="estimator", title_fontsize=9, fontsize=9)
     return fig
 
-
-def pages(data, title=None, date=""):
-    """The title page, then one page per task."""
-    return [title_page(data, title=title, date=date)] + [task_page(data, t) for t in data.tasks]

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .. import style
+from ..figures.exponents import plot_exponents
+from ..verdicts import excluded_text, verdict
 from ._common import HEADER_BOTTOM, LEFT, RIGHT, caption, new_page
 
-PER_PAGE = 18
+PER_PAGE = 14
+
+
+def polylog_sentence(k: float) -> str:
+    """What a (log n)^k factor would have to be to close a gap, stated plainly."""
+    text = f"a polylog factor (log n)^k would account for the gap only with k = {k:.2f}"
+    if k <= 2:
+        return text + " (the theory leaves k unspecified)"
+    return text + (", a power above 2, larger than the polylog factors usual in such bounds; "
+                   "the theory leaves k unspecified, so this is not excluded, but it is not a "
+                   "likely explanation on its own")
 
 
 def gap_sentence(item) -> str:
@@ -22,9 +32,7 @@ def gap_sentence(item) -> str:
     why = []
     if c.gap > 0:
         if math.isfinite(c.polylog_k_needed):
-            plaus = "plausible" if c.polylog_k_needed <= 3 else "too large to explain it alone"
-            why.append(f"a polylog factor (log n)^k with k = {c.polylog_k_needed:.2f} would "
-                       f"account for the gap ({plaus}; the theory allows an unspecified k)")
+            why.append(polylog_sentence(c.polylog_k_needed))
         flag = (f.curvature or {}).get("flag")
         if flag == "saturation":
             why.append("the curve flattens at large n, as under an optimisation or "
@@ -34,11 +42,13 @@ def gap_sentence(item) -> str:
     else:
         why.append("the risk falls faster than the class's worst case, which an upper bound "
                    "allows (an easier target, or pre-asymptotic sizes)")
-    return f"{head} ({c.status}): " + "; ".join(why) + "." if why else f"{head} ({c.status})."
+    return f"{head} ({verdict(item)}): " + "; ".join(why) + "."
 
 
 def pages(data):
     items = [data.fits[(t, e)] for t in data.targets for e in data.estimators_of(t)]
+    tolerances = sorted({it.check.tolerance for it in items if it.check is not None})
+    tol = "/".join(f"{t:g}" for t in tolerances) or "-"
     out = []
     chunks = [items[i:i + PER_PAGE] for i in range(0, len(items), PER_PAGE)] or [[]]
     for pno, chunk in enumerate(chunks):
@@ -50,90 +60,31 @@ def pages(data):
                        + (" Vertical dashed lines: the theoretical exponent 2a/(2a+1)."
                           if has_theory else " No theoretical exponent is recorded."))
         gaps = [s for s in (gap_sentence(it) for it in chunk) if s]
+        left = [f"{it.target} / {it.estimator}: {excluded_text(it.fit)}" for it in chunk
+                if it.fit is not None and excluded_text(it.fit)]
         nofit = [f"{it.target} / {it.estimator}: no fit ({it.error})" for it in chunk
                  if it.fit is None]
         paras = [
             "Each row is one estimator on one target: the dot is the fitted exponent, the bar "
             f"its {data.level:g} interval (bootstrap over replicates, t quantiles). A larger "
             "exponent means faster convergence. The verdict column sets the fit against the "
-            "theory: consistent (agrees within the tolerance 0.05), slower (significantly "
-            "below), faster (above: the theory is an upper bound on the risk, so this does "
-            "not contradict it), inconclusive (interval wider than 0.4).",
+            f"theory: consistent (the interval lies within +-{tol} of the theoretical "
+            "exponent), slower or faster (the interval excludes it; faster does not "
+            "contradict the theory, an upper bound on the risk), inconclusive (neither). A "
+            "reason in brackets names what makes the fit unreliable: pre-asymptotic "
+            "(curvature across the sizes) or optimisation-limited (cells stopped at their "
+            "training cap, or an optimisation gap comparable to the risk).",
         ]
+        if left:
+            paras.append("Sizes left out of the fit because the risk there sits at the trivial "
+                         "plateau (at least half the risk of predicting the training mean): "
+                         + "; ".join(left) + ".")
         if gaps:
             paras.append("Where an interval misses the theoretical exponent: " + " ".join(gaps))
         top = caption(fig, paras, nofit, max_lines=14)
-        ax = fig.add_axes([LEFT + 0.16, top + 0.07, 0.43, HEADER_BOTTOM - 0.03 - top - 0.07])
-        txt = fig.add_axes([LEFT + 0.61, top + 0.07, RIGHT - LEFT - 0.61,
-                            HEADER_BOTTOM - 0.03 - top - 0.07], sharey=ax)
-        txt.set_axis_off()
-        multi = len(data.targets) > 1
-        ys, labels, colors = [], [], []
-        y = 0
-        xs = []
-        group_start = {}
-        for it in chunk:
-            if multi and it.target not in group_start and group_start:
-                y += 0.6
-            group_start.setdefault(it.target, y)
-            ys.append(y)
-            labels.append(f"{it.target} / {it.estimator}" if multi else it.estimator)
-            colors.append(data.styles[it.estimator]["color"])
-            y += 1
-        for it, yy in zip(chunk, ys):
-            st = data.styles[it.estimator]
-            f = it.fit
-            if f is not None:
-                lo, hi = f.ci
-                ax.plot([lo, hi], [yy, yy], color=st["color"], lw=2.4, solid_capstyle="butt")
-                ax.plot([f.exponent], [yy], marker=st["marker"], color=st["color"], ms=8,
-                        mec="white", mew=0.8)
-                xs += [lo, hi, f.exponent]
-                verdict = it.row.get("verdict", "")
-                txt.text(0.0, yy, f"{f.exponent:.3f}", ha="left", va="center", fontsize=9.5,
-                         transform=txt.get_yaxis_transform())
-                txt.text(0.24, yy, style.fmt_ci(*f.ci), ha="left", va="center", fontsize=9.5,
-                         transform=txt.get_yaxis_transform())
-                txt.text(0.63, yy, f"{f.n_ok}/{f.n_ok + f.n_failed}", ha="left", va="center",
-                         fontsize=9.5, transform=txt.get_yaxis_transform())
-                txt.text(0.78, yy, verdict, ha="left", va="center", fontsize=9.5,
-                         transform=txt.get_yaxis_transform())
-            else:
-                ax.text(0.02, yy, "no fit", color=st["color"], va="center", fontsize=9,
-                        transform=ax.get_yaxis_transform())
-                txt.text(0.0, yy, "-", ha="left", va="center", fontsize=9.5,
-                         transform=txt.get_yaxis_transform())
-                txt.text(0.78, yy, "no fit", ha="left", va="center", fontsize=9.5,
-                         transform=txt.get_yaxis_transform())
-        # the theoretical exponent, per target group
-        for t, y0 in group_start.items():
-            th = data.theory_exponent(t)
-            ylast = max(yy for it, yy in zip(chunk, ys) if it.target == t)
-            if math.isfinite(th):
-                ax.plot([th, th], [y0 - 0.45, ylast + 0.45], ls="--", color=style.THEORY_COLOR,
-                        lw=1.3, zorder=0)
-                ax.text(th, y0 - 0.5, f" theory {th:.3f}", ha="left", va="bottom", fontsize=8.5,
-                        color=style.THEORY_COLOR)
-                xs.append(th)
-        ax.set_yticks(ys)
-        ax.set_yticklabels(labels)
-        for lab, c in zip(ax.get_yticklabels(), colors):
-            lab.set_color(c)
-            lab.set_fontweight("bold")
-        if ys:
-            ax.set_ylim(max(ys) + 0.7, min(ys) - 1.1)
-        xs = [v for v in xs if np.isfinite(v)]
-        if xs:
-            lo, hi = max(min(xs), -1.5), min(max(xs), 3.0)
-            pad = max(0.05, 0.08 * (hi - lo))
-            ax.set_xlim(lo - pad, hi + pad)
-        ax.set_xlabel("exponent β  (risk ~ n^-β; larger = faster convergence)")
-        ax.grid(axis="y", visible=False)
-        ax.tick_params(axis="y", length=0)
-        head_y = (min(ys) - 1.0) if ys else 0
-        for x, h in ((0.0, "exponent"), (0.24, f"{data.level:g} interval"), (0.63, "ok/all"),
-                     (0.78, "verdict")):
-            txt.text(x, head_y, h, ha="left", va="center", fontsize=9.5, fontweight="bold",
-                     transform=txt.get_yaxis_transform())
+        height = HEADER_BOTTOM - 0.03 - top - 0.07
+        ax = fig.add_axes([LEFT + 0.15, top + 0.07, 0.34, height])
+        txt = fig.add_axes([LEFT + 0.51, top + 0.07, RIGHT - LEFT - 0.51, height], sharey=ax)
+        plot_exponents(data, [(it.target, it.estimator) for it in chunk], ax=[ax, txt])
         out.append(fig)
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import style
+from ..verdicts import check_sentence
 from ._common import HEADER_BOTTOM, LEFT, RIGHT, line_height, new_page
 
 TITLE = "Notes and cautions"
@@ -16,7 +17,7 @@ def _entries(data):
         for e in data.estimators_of(t):
             item = data.fits[(t, e)]
             if item.check is not None:
-                paras.append((e, item.check.verdict))
+                paras.append((e, check_sentence(item)))
             elif item.fit is not None:
                 paras.append((e, f"Fitted exponent {item.fit.exponent:.3f} "
                                  f"{style.fmt_ci(*item.fit.ci)}; no theoretical exponent is "

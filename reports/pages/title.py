@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import style
+from ..verdicts import verdict
 from ._common import LEFT, RIGHT, caption, heading, key_values, new_page, table
 
 _SMOOTHNESS_KEYS = ("kind", "a0", "alpha", "features", "window")
@@ -140,9 +141,10 @@ def page(data, title=None, date=""):
     rows, colors = [], []
     lev = f"{data.level:g}"
     for r in ft.itertuples():
+        item = data.fits.get((r.target, r.estimator))
         rows.append([r.target, r.estimator, style.fmt(r.exponent), style.fmt_ci(r.ci_low,
                      r.ci_high), style.fmt(r.theory_exponent), f"{r.n_ok} / {r.n_failed}",
-                     r.verdict])
+                     verdict(item) if item is not None else r.verdict])
     show_target = len(data.targets) > 1
     header = ["target", "estimator", "exponent β", f"{lev} interval", "theory", "ok / failed",
               "verdict vs theory"]

@@ -1,0 +1,170 @@
+"""The training protocol of the torch estimators: how training stops, and the learning-rate
+grid chosen on the validation split (batched with the replicates)."""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from nprates.estimators import SelectiveSSMRegressor, SSMRegressor, WindowMLP, fit_replicates
+from nprates.estimators.neural import TransformerRegressor
+from nprates.estimators.training import TrainingConfig, train_replicates
+
+T, L = 8, 4
+FAST = dict(batch_size=16, device="cpu", random_state=0, min_steps=0, patience_steps=0)
+
+
+def noisy_data(n, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(n, T, 2))
+    y = np.sin(3 * X[:, -L:, 0]) * X[:, -L - 1:-1, 1] + 0.3 * rng.normal(size=(n, L))
+    return X, y
+
+
+# -- stopping -----------------------------------------------------------------------------
+
+def test_stopped_by_records_early_stopping_and_the_cap():
+    X, y = noisy_data(48)
+    stopped = WindowMLP(width=16, **{**FAST, "lr": 3e-2}, max_epochs=300, patience=3).fit(X, y)
+    assert stopped.stopped_by_ == "early_stopping" and stopped.n_epochs_ < 300
+    assert stopped.n_epochs_ == stopped.best_epoch_ + 3
+    capped = WindowMLP(width=16, **FAST, max_epochs=2, patience=50).fit(X, y)
+    assert capped.stopped_by_ == "cap" and capped.n_epochs_ == 2
+    steps = WindowMLP(width=16, **FAST, max_steps=3, patience=50).fit(X, y)
+    assert steps.stopped_by_ == "cap" and steps.n_steps_ == 3
+    no_val = WindowMLP(width=16, **FAST, max_epochs=3, val_fraction=0.0).fit(X, y)
+    assert no_val.stopped_by_ == "cap"  # nothing to stop early on
+
+
+def test_each_batched_replicate_records_how_it_stopped():
+    Xs, ys = zip(*(noisy_data(48, seed) for seed in range(4)))
+    est = WindowMLP(width=16, **{**FAST, "lr": 3e-2}, max_epochs=12, patience=2)
+    fits = fit_replicates(est, Xs, ys, [0, 1, 2, 3])
+    reasons = [f.stopped_by_ for f in fits]
+    assert set(reasons) <= {"early_stopping", "cap"}
+    for f in fits:  # each as its own fit says
+        assert f.stopped_by_ == ("cap" if f.n_epochs_ == 12 and f.n_epochs_ - f.best_epoch_ < 2
+                                 else "early_stopping")
+        single = clone(est).set_params(random_state=f.random_state).fit(
+            Xs[f.random_state], ys[f.random_state])
+        assert single.stopped_by_ == f.stopped_by_ and single.n_epochs_ == f.n_epochs_
+
+
+def test_patience_in_steps_outlasts_patience_in_epochs_at_small_n():
+    """40 sequences, 32 for training: one step per epoch; 2 epochs of patience would stop
+    after 2 steps without improvement, patience_steps=25 keeps training 25 steps."""
+    X, y = noisy_data(40)
+    y = y + np.random.default_rng(1).normal(size=y.shape)  # mostly noise: stops improving
+    kw = {**FAST, "batch_size": 32, "lr": 3e-2, "max_epochs": 500, "patience": 2}
+    epochs_only = WindowMLP(width=16, **kw).fit(X, y)
+    with_steps = WindowMLP(width=16, **{**kw, "patience_steps": 25}).fit(X, y)
+    assert epochs_only.n_steps_ == epochs_only.best_epoch_ + 2
+    assert with_steps.stopped_by_ == "early_stopping"
+    assert with_steps.n_steps_ == with_steps.n_epochs_ == with_steps.best_epoch_ + 25
+    assert with_steps.n_steps_ > epochs_only.n_steps_
+
+
+def test_patience_in_epochs_governs_when_epochs_are_long():
+    """Four steps per epoch: patience=3 epochs (12 steps) outlasts patience_steps=5."""
+    X, y = noisy_data(80)
+    y = y + np.random.default_rng(2).normal(size=y.shape)
+    kw = {**FAST, "lr": 3e-2, "max_epochs": 500, "patience": 3, "patience_steps": 5}
+    est = WindowMLP(width=16, **kw).fit(X, y)
+    assert est.stopped_by_ == "early_stopping"
+    assert est.n_epochs_ == est.best_epoch_ + 3 and est.n_steps_ == 4 * est.n_epochs_
+
+
+# -- the learning-rate grid ----------------------------------------------------------------
+
+GRID_ESTIMATORS = {
+    "ssm": SSMRegressor(8, 1, d_state=4, fnn_width=16, max_epochs=2, **FAST),
+    "transformer": TransformerRegressor(8, 1, n_heads=2, fnn_width=16, max_epochs=4, **FAST),
+    "window_mlp": WindowMLP(width=16, max_epochs=4, **FAST),
+    "selective_ssm": SelectiveSSMRegressor(8, 1, d_state=4, fnn_width=16, max_epochs=2,
+                                           scan="sequential", **FAST),
+}
+GRID = (1e-3, 1e-2, 3e-2)
+
+
+@pytest.mark.parametrize("name", GRID_ESTIMATORS)
+def test_a_grid_keeps_the_candidate_with_the_best_validation_loss(name):
+    X, y = noisy_data(48)
+    est = clone(GRID_ESTIMATORS[name]).set_params(lr=list(GRID))
+    fitted = clone(est).fit(X, y)
+    assert list(fitted.lr_scores_) == list(GRID)
+    assert fitted.lr_ == min(GRID, key=fitted.lr_scores_.get)
+    assert fitted.val_loss_ == fitted.lr_scores_[fitted.lr_]
+    assert 0 < fitted.selection_seconds_ <= fitted.fit_seconds_
+    # every candidate as trained alone at its own rate: same validation loss
+    for lr in GRID:
+        alone = clone(est).set_params(lr=lr).fit(X, y)
+        assert alone.lr_ == lr and alone.selection_seconds_ == 0.0
+        assert alone.lr_scores_ == {lr: alone.val_loss_}
+        np.testing.assert_allclose(fitted.lr_scores_[lr], alone.val_loss_, rtol=1e-4)
+        if lr == fitted.lr_:
+            np.testing.assert_allclose(fitted.predict(X), alone.predict(X), rtol=1e-4,
+                                       atol=1e-5)
+            assert fitted.n_epochs_ == alone.n_epochs_
+
+
+def test_grid_with_replicates_equals_separate_grid_fits():
+    Xs, ys = zip(*(noisy_data(48, seed) for seed in range(3)))
+    est = clone(GRID_ESTIMATORS["window_mlp"]).set_params(lr=GRID, max_epochs=30, patience=3)
+    batched = fit_replicates(est, Xs, ys, [4, 5, 6])
+    for b, X, y in zip(batched, Xs, ys):
+        single = clone(est).set_params(random_state=b.random_state).fit(X, y)
+        assert b.lr_ == single.lr_ and b.n_epochs_ == single.n_epochs_
+        assert b.stopped_by_ == single.stopped_by_
+        np.testing.assert_allclose(list(b.lr_scores_.values()),
+                                   list(single.lr_scores_.values()), rtol=1e-4)
+        np.testing.assert_allclose(b.predict(X), single.predict(X), rtol=1e-4, atol=1e-5)
+
+
+def test_a_diverged_candidate_is_never_chosen():
+    X, y = noisy_data(48)
+    est = WindowMLP(width=16, max_epochs=3, lr=[1e-2, 1e30], **FAST).fit(X, y)
+    assert est.lr_ == 1e-2 and est.lr_scores_[1e30] == math.inf
+
+
+def test_per_replicate_rates_equal_separate_training():
+    """train_replicates with lrs: replicate r trains as if alone at lrs[r] (AdamW is linear
+    in the rate), the SSM group at ssm_lr."""
+    import torch
+
+    from nprates.estimators.layers import stack_replicates
+    from nprates.estimators.neural import NeuralRegressor
+
+    X, y = noisy_data(32)
+    est = SSMRegressor(8, 1, d_state=4, fnn_width=8, **FAST).fit(X, y)  # for the layout
+    Xt = torch.as_tensor(X, dtype=torch.float32)[None]
+    Yt = torch.as_tensor((y - est.y_mean_) / est.y_scale_, dtype=torch.float32)[None]
+    config = TrainingConfig(max_epochs=3, batch_size=16, ssm_lr=1e-3)
+
+    def network():
+        torch.manual_seed(0)
+        return est._make_network(1)
+
+    def trained(lrs):
+        net = stack_replicates([network() for _ in lrs])
+        R = len(lrs)
+        train_replicates(net, NeuralRegressor._loss, Xt.expand(R, -1, -1, -1),
+                         Yt.expand(R, -1, -1), None, None, [0] * R, config, lrs=lrs)
+        return net
+
+    together = trained([1e-3, 3e-2]).state_dict()
+    for r, lr in enumerate([1e-3, 3e-2]):
+        alone = trained([lr]).state_dict()
+        for key, value in alone.items():
+            torch.testing.assert_close(together[key][r:r + 1], value, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("lr, message", [
+    ([], "empty"), ([1e-3, 1e-3], "twice"), ([1e-3, -1.0], "lr"), ("fast", "lr"),
+    ([1e-3, float("nan")], "lr")])
+def test_bad_grids(lr, message):
+    X, y = noisy_data(16)
+    with pytest.raises(ValueError, match=message):
+        WindowMLP(width=16, lr=lr, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="val_fraction"):
+        WindowMLP(width=16, lr=[1e-3, 1e-2], val_fraction=0.0, **FAST).fit(X, y)
