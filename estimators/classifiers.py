@@ -22,17 +22,28 @@ Training reuses the regressors' machinery (``neural.NeuralSequenceEstimator``): 
 mini-batches of sequences, replicate batching (``replicates.fit_replicates``), early
 stopping on the held-out ``val_fraction`` of the training sequences, seeding. The loss is
 the cross-entropy (nats) averaged over the scored positions of a batch; ``train_loss_``
-and ``val_loss_`` hold it, and ``history_`` holds per epoch ``"train_loss"``,
+and ``val_loss_`` hold it (``val_loss_`` at the restored epoch), and ``history_`` holds per epoch ``"train_loss"``,
 ``"val_loss"`` and ``"val_accuracy"``: the token accuracy (``score``'s definition) of the
 network of that epoch on the held-out sequences, computed in the validation-loss pass (NaN
 when ``val_fraction`` is 0), to follow how selection is learnt (a plateau, then a jump)
 without refitting. At ``best_epoch_`` it is the restored model's accuracy on those
-sequences. (Evaluation passes average per-chunk losses and accuracies weighted by
+sequences.
+
+Early stopping (``stop_on``): on the validation accuracy by default, the quantity a
+capability study compares: the restored weights are those of the first epoch with the
+highest held-out accuracy, and training stops after ``patience`` epochs without a higher
+one (never before ``min_steps`` steps; at the latest at the ``max_epochs`` / ``max_steps``
+cap). ``stop_on="loss"`` stops on the validation cross-entropy instead, as the regressors
+do on their MSE. ``train_accuracy_`` is the restored network's token accuracy on the
+training split (the sequences it took gradient steps on, not the held-out ones), the
+measure of whether it fitted its training data. (Evaluation passes average per-chunk losses and accuracies weighted by
 sequences, so the recorded values are the exact pooled cross-entropy and accuracy when
 every sequence has the same number of scored positions, as in both tasks.)
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -108,13 +119,18 @@ class TokenClassifier(ClassifierMixin, NeuralSequenceEstimator):
     from an ``architectures`` mixin, which ``_build_network`` gives a token embedding table
     of ``width`` and ``n_classes_`` outputs.
 
+    Every subclass also takes ``stop_on`` ("accuracy" or "loss": the validation quantity
+    of early stopping, module docstring).
+
     Fitted attributes besides the base class's: ``n_features_in_`` (T, the columns of the
     2-D X, scikit-learn's meaning), ``n_tokens_``, ``n_classes_``, ``classes_``
-    (``arange(n_classes_)``); ``history_`` has ``"val_accuracy"`` besides the losses (module
+    (``arange(n_classes_)``), ``train_accuracy_`` (token accuracy of the restored network
+    on the training split); ``history_`` has ``"val_accuracy"`` besides the losses (module
     docstring).
     """
 
     _val_metric_name = "val_accuracy"
+    STOP_ON = ("accuracy", "loss")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -125,6 +141,19 @@ class TokenClassifier(ClassifierMixin, NeuralSequenceEstimator):
         super()._check_params()
         _check_int("n_tokens", self.n_tokens, none_ok=True)
         _check_int("n_classes", self.n_classes, low=2, none_ok=True)
+        if self.stop_on not in self.STOP_ON:
+            raise ValueError(f"stop_on must be one of {list(self.STOP_ON)}, got "
+                             f"{self.stop_on!r}")
+
+    def _training_config(self):
+        config = super()._training_config()
+        return replace(config, stop_on_metric=self.stop_on == "accuracy" and self.val_fraction > 0)
+
+    def _finish(self, network, state, outcome, *args):
+        result = super()._finish(network, state, outcome, *args)
+        if result is self:
+            self.train_accuracy_ = outcome.train_metric
+        return result
 
     def _fit_replicates(self, Xs, ys, random_states) -> list:
         Xs = list(Xs)
@@ -241,15 +270,18 @@ class SSMClassifier(SSMArchitecture, TokenClassifier):
         Architecture, as for ``neural.SSMRegressor``.
     lr, ssm_lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
     patience_steps, val_fraction, device, random_state :
-        Training, as for ``neural.SSMRegressor``; early stopping on the validation
-        cross-entropy.
+        Training, as for ``neural.SSMRegressor``.
+    stop_on : "accuracy" (default) or "loss"
+        Early stopping on the validation token accuracy or cross-entropy (module
+        docstring).
     """
 
     def __init__(self, n_tokens=None, n_classes=None, *, width=32, n_layers=2, d_state=16,
                  window=None, fnn_width=64, fnn_depth=1, residual=True, norm=True,
                  dt_min=1e-2, dt_max=1.0, lr=3e-3, ssm_lr=1e-3, weight_decay=0.01,
                  batch_size=64, max_epochs=1000, max_steps=None, min_steps=0, patience=20,
-                 patience_steps=200, val_fraction=0.2, device="auto", random_state=None):
+                 patience_steps=200, val_fraction=0.2, device="auto", random_state=None,
+                 stop_on="accuracy"):
         self.n_tokens = n_tokens
         self.n_classes = n_classes
         self.width = width
@@ -274,6 +306,7 @@ class SSMClassifier(SSMArchitecture, TokenClassifier):
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
+        self.stop_on = stop_on
 
 
 class TransformerClassifier(TransformerArchitecture, TokenClassifier):
@@ -291,7 +324,7 @@ class TransformerClassifier(TransformerArchitecture, TokenClassifier):
         Architecture, as for ``neural.TransformerRegressor``.
     lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
     patience_steps, val_fraction,
-    device, random_state :
+    device, random_state, stop_on :
         Training, as for ``SSMClassifier``.
     """
 
@@ -299,7 +332,8 @@ class TransformerClassifier(TransformerArchitecture, TokenClassifier):
                  window=None, fnn_width=64, fnn_depth=1, positional="sinusoidal", lr=3e-3,
                  weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
-                 device="auto", random_state=None):
+                 device="auto", random_state=None,
+                 stop_on="accuracy"):
         self.n_tokens = n_tokens
         self.n_classes = n_classes
         self.width = width
@@ -320,6 +354,7 @@ class TransformerClassifier(TransformerArchitecture, TokenClassifier):
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
+        self.stop_on = stop_on
 
 
 class SelectiveSSMClassifier(SelectiveSSMArchitecture, TokenClassifier):
@@ -339,7 +374,7 @@ class SelectiveSSMClassifier(SelectiveSSMArchitecture, TokenClassifier):
         Architecture, as for ``selective_estimator.SelectiveSSMRegressor``.
     lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
     patience_steps, val_fraction,
-    device, random_state :
+    device, random_state, stop_on :
         Training, as for ``SSMClassifier``; every parameter trains with ``lr`` (as in
         Mamba), A and D without weight decay.
     """
@@ -349,7 +384,8 @@ class SelectiveSSMClassifier(SelectiveSSMArchitecture, TokenClassifier):
                  dt_min=1e-2, dt_max=1.0, scan="chunked", chunk_size=16, lr=3e-3,
                  weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
-                 device="auto", random_state=None):
+                 device="auto", random_state=None,
+                 stop_on="accuracy"):
         self.n_tokens = n_tokens
         self.n_classes = n_classes
         self.width = width
@@ -375,3 +411,4 @@ class SelectiveSSMClassifier(SelectiveSSMArchitecture, TokenClassifier):
         self.val_fraction = val_fraction
         self.device = device
         self.random_state = random_state
+        self.stop_on = stop_on

@@ -22,8 +22,11 @@ epoch count governs. Otherwise training ends at the cap, ``max_epochs`` epochs o
 "cap"). Without a validation split every replicate runs to the cap.
 
 An optional validation metric (``metric_fn``, e.g. a classifier's accuracy) is evaluated
-on the network outputs of the validation loss's pass and recorded per epoch; early
-stopping stays on the validation loss.
+on the network outputs of the validation loss's pass and recorded per epoch, and on the
+training split with the restored weights (``ReplicateOutcome.train_metric``). Early
+stopping is on the validation loss, or with ``TrainingConfig.stop_on_metric`` on the
+metric (higher is better): the restored weights are those of the first epoch with the
+highest validation metric, and patience counts epochs without a higher one.
 
 Device traffic: the data arrive on the device once; per step nothing is copied between
 host and device; once per epoch the shuffle order goes to the device and the loss values
@@ -61,6 +64,7 @@ class TrainingConfig:
     max_steps: int | None = None
     min_steps: int = 0
     ssm_lr: float | None = None
+    stop_on_metric: bool = False  # early stopping on the validation metric (module docstring)
 
 
 @dataclass
@@ -78,6 +82,9 @@ class ReplicateOutcome:
     best_step: int = 0                                  # optimiser steps at best_epoch
     val_loss: float = math.inf                          # best validation loss (NaN: none)
     train_loss: float = math.nan                        # of the restored weights, eval mode
+    train_metric: float = math.nan                      # likewise (NaN: no metric_fn)
+    best_score: float = math.inf                        # lower is better: the validation
+                                                        # loss, or minus the metric
     diverged_epoch: int | None = None
     stopped_by: str = "cap"                             # "early_stopping" or "cap"
 
@@ -187,11 +194,13 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
     config : ``TrainingConfig``.
     metric_fn : ``metric_fn(outputs, targets) -> (R,)`` float, or None: a per-replicate validation
         metric, evaluated like the validation loss (same outputs, same averaging over the
-        validation sequences) and recorded in ``val_metric_history``; it does not steer
-        early stopping.
+        validation sequences) and recorded in ``val_metric_history``; it steers early
+        stopping when ``config.stop_on_metric`` (which requires it).
     lrs : R learning rates, or None: ``config.lr`` for every replicate. The SSM group
         trains at ``config.ssm_lr`` when that is set, else at the replicate's rate.
     """
+    if config.stop_on_metric and metric_fn is None:
+        raise ValueError("config.stop_on_metric needs a metric_fn to stop on")
     R, n_train = X_train.shape[:2]
     device = X_train.device
     lrs = [float(config.lr)] * R if lrs is None else [float(v) for v in lrs]
@@ -245,6 +254,7 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
                        "replicate(s))", epoch, sum(train) / len(train), sum(val) / len(val),
                        len(active))
 
+        score = [-m for m in metric[0]] if config.stop_on_metric else val  # lower is better
         improved, keep = [], []
         for i, r in enumerate(active):
             out = outcomes[r]
@@ -256,7 +266,8 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
             if not math.isfinite(train[i]) or (Xv is not None and not math.isfinite(val[i])):
                 out.diverged_epoch = epoch
                 continue
-            if Xv is None or val[i] < out.val_loss:
+            if Xv is None or score[i] < out.best_score:
+                out.best_score = score[i]
                 out.val_loss, out.best_epoch, out.best_step = val[i], epoch, steps
                 improved.append(i)
             exhausted = (epoch - out.best_epoch >= config.patience
@@ -284,9 +295,11 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
             break
 
     set_replicate_state(network, best)
-    final = evaluate(network, (loss_fn,), X_train, Y_train)[0].tolist()
-    for out, loss in zip(outcomes, final):
+    final = evaluate(network, val_fns, X_train, Y_train).tolist()
+    for out, loss, *train_metric in zip(outcomes, *final):
         out.train_loss = loss
+        if train_metric:
+            out.train_metric = train_metric[0]
         if X_val is None:
             out.val_loss = math.nan
     return outcomes

@@ -1,8 +1,10 @@
 """Everything a capability report shows, computed once from the results table.
 
 ``CapabilityData.prepare`` summarises accuracy per (task setting, estimator) with
-``nprates.analysis.capability.summarize_capability`` (t intervals over replicates); the pages
-only draw and describe it. A capability study (docs/theory.md section 7) has no rate to
+``nprates.analysis.capability.summarize_capability`` (t intervals over replicates, training
+accuracy and the ``fit`` verdict with its ``limited`` flag at ``fit_threshold``) and
+``capability_verdicts`` (per setting: comparable, or which networks are
+optimisation-limited); the pages only draw and describe it. A capability study (docs/theory.md section 7) has no rate to
 fit, so nothing of ``ReportData`` (fits, comparisons) applies.
 """
 
@@ -14,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from nprates.analysis.capability import summarize_capability
+from nprates.analysis.capability import (FIT_THRESHOLD, capability_verdicts,
+                                         summarize_capability)
 
 from .data import TableViews, estimator_order
 from .style import estimator_styles
@@ -29,27 +32,32 @@ class CapabilityData(TableViews):
     source: str
     level: float
     summary: pd.DataFrame  # analysis.capability.summarize_capability's table
+    verdicts: pd.DataFrame  # analysis.capability.capability_verdicts' table
     tasks: list
     estimators: list
     styles: dict
     classes: dict
+    fit_threshold: float = FIT_THRESHOLD
     notes: list = field(default_factory=list)  # (task, text)
 
     @classmethod
-    def prepare(cls, table, study=None, source="", level=0.95) -> "CapabilityData":
+    def prepare(cls, table, study=None, source="", level=0.95,
+                fit_threshold=FIT_THRESHOLD) -> "CapabilityData":
         table = table.copy()
         for col in ("target", "estimator", "task", "task_param"):
             table[col] = table[col].astype(str)
-        summary = summarize_capability(table, level=level)
+        summary = summarize_capability(table, level=level, fit_threshold=fit_threshold)
         estimators, classes = estimator_order(table, study)
         study_tasks = list((study or {}).get("tasks") or {})
         present = list(pd.unique(summary["task"]))
         tasks = [t for t in study_tasks if t in present] + [t for t in present
                                                             if t not in study_tasks]
         data = cls(table=table, study=study, source=source, level=float(level),
-                   summary=summary, tasks=tasks, estimators=estimators,
-                   styles=estimator_styles(estimators), classes=classes)
+                   summary=summary, verdicts=capability_verdicts(summary), tasks=tasks,
+                   estimators=estimators, styles=estimator_styles(estimators),
+                   classes=classes, fit_threshold=float(fit_threshold))
         data._collect_cell_notes()
+        data._collect_verdict_notes()
         return data
 
     def _collect_cell_notes(self) -> None:
@@ -61,6 +69,12 @@ class CapabilityData(TableViews):
             msg = err if err else "no error message recorded"
             self.notes.append((task, f"{est}: {len(g)} cell(s) {status} at {param} = {values}: "
                                      f"{msg}"))
+
+    def _collect_verdict_notes(self) -> None:
+        """One note per setting whose networks did not all fit their training data."""
+        for v in self.verdicts.itertuples():
+            if v.status != "comparable":
+                self.notes.append((v.task, f"{v.task_param} = {v.task_value:g}: {v.verdict}"))
 
     # ------------------------------------------------------------------ views
     def rows(self, task, estimator=None) -> pd.DataFrame:

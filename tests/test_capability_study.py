@@ -1,5 +1,7 @@
-"""Capability studies: ``[tasks.LABEL]`` specs, cells scored by token accuracy, resume,
-process pool, and ``nprates run`` / ``nprates fit`` on them."""
+"""Capability studies: ``[tasks.LABEL]`` specs, cells scored by token accuracy (and the
+training accuracy and sizes of each fit), resume, process pool, the example studies (four
+networks under one training protocol; FNN-size sweeps), and ``nprates run`` /
+``nprates fit`` on them."""
 
 from __future__ import annotations
 
@@ -265,6 +267,11 @@ def test_process_pool_matches_serial_and_trains_torch_classifiers(tmp_path):
     ssm = pool[pool["estimator"] == "ssm"]
     assert ssm["accuracy"].between(0, 1).all() and (ssm["n_params"] > 0).all()
     assert np.isfinite(ssm["train_loss"]).all() and (ssm["epochs"] >= 1).all()
+    # training accuracy (on the training split) and sizes go into the classifier's rows
+    assert ssm["train_accuracy"].between(0, 1).all()
+    assert set(ssm["capacity"]) == {'{"d_state": 4, "fnn_depth": 1, "fnn_width": 8, '
+                                    '"n_layers": 1, "width": 8}'}
+    assert pool[pool["estimator"] == "rule"]["train_accuracy"].isna().all()
     serial = run_study(study.replace(estimators={"rule": study.estimators["rule"].to_dict()}),
                        tmp_path / "serial", progress=False)
     rule = pool[pool["estimator"] == "rule"].reset_index(drop=True)
@@ -283,8 +290,10 @@ def test_nprates_fit_prints_the_accuracy_table(tmp_path, capsys):
     assert text.startswith("Capability study: no convergence rate to fit.")
     assert "task copy: accuracy against length (train size 48)" in text
     lines = [ln.split() for ln in text.splitlines() if ln.strip().startswith(("2 ", "3 "))]
-    assert [ln[:4] for ln in lines] == [["2", "rule", "2/0", "1.000"],
-                                        ["3", "rule", "2/0", "1.000"]]
+    # no training accuracy from this estimator: "-", and a fit verdict of "unknown"
+    assert [ln[:5] + ln[-1:] for ln in lines] == [["2", "rule", "2/0", "-", "1.000", "unknown"],
+                                                  ["3", "rule", "2/0", "-", "1.000", "unknown"]]
+    assert "length = 3: unknown (no training accuracy: rule)" in text
     assert main(["fit", str(out), "--json", "-"]) == 0
     assert '"accuracy": 1.0' in capsys.readouterr().out
     assert main(["compare", str(out), "rule", "rule"]) == 2
@@ -301,5 +310,29 @@ def test_examples_compare_the_four_architectures_at_equal_width(name, param):
     assert specs["ssm1"].cls == specs["ssm2"].cls == "nprates.estimators.classifiers.SSMClassifier"
     assert (specs["ssm1"].params["n_layers"], specs["ssm2"].params["n_layers"]) == (1, 2)
     assert specs["transformer"].params["n_layers"] == specs["selective"].params["n_layers"] == 2
-    for key in ("width", "fnn_width", "fnn_depth", "max_steps"):
-        assert len({spec.params[key] for spec in specs.values()}) == 1, key
+    for key in ("width", "fnn_width", "fnn_depth", "max_epochs", "patience", "lr"):
+        assert len({str(spec.params[key]) for spec in specs.values()}) == 1, key
+    # one training protocol: a learning-rate grid, early stopping (no fixed step count)
+    assert all(len(spec.params["lr"]) >= 2 and "max_steps" not in spec.params
+               for spec in specs.values())
+
+
+@pytest.mark.parametrize("name, main_study", [("recall_fnn", "recall"),
+                                              ("copying_fnn", "copying")])
+def test_fnn_sweep_examples_vary_only_the_fnn_of_the_two_layer_ssm(name, main_study):
+    study = Study.from_toml(ROOT / "examples" / f"{name}.toml")
+    main = Study.from_toml(ROOT / "examples" / f"{main_study}.toml")
+    hardest = max(main.settings.values(), key=lambda s: s.value)
+    assert [s.label for s in study.settings.values()] == [hardest.label]
+    budget = ("max_epochs", "patience")  # the sweep's is more generous
+    ssm2 = main.estimators["ssm2"].params
+    base = {k: v for k, v in ssm2.items() if k not in ("fnn_width", "fnn_depth", *budget)}
+    sizes = set()
+    for spec in study.estimators.values():
+        assert spec.cls == main.estimators["ssm2"].cls
+        assert {k: v for k, v in spec.params.items()
+                if k not in ("fnn_width", "fnn_depth", *budget)} == base
+        assert all(spec.params[k] >= ssm2[k] for k in budget)
+        sizes.add((spec.params["fnn_width"], spec.params["fnn_depth"]))
+    assert len(sizes) == len(study.estimators) >= 3
+    assert (main.estimators["ssm2"].params["fnn_width"], 1) in sizes  # the main study's FNN

@@ -100,7 +100,9 @@ def test_learns_the_previous_token(name):
     accuracy = est.score(X_test, y_test)
     assert accuracy > 0.95, accuracy
     assert accuracy == token_accuracy(est.predict(X_test), y_test)
-    assert est.val_loss_ < 0.2 and est.val_loss_ == min(est.history_["val_loss"])
+    accuracy = est.history_["val_accuracy"]
+    assert est.best_epoch_ == 1 + accuracy.index(max(accuracy))   # stopped on accuracy
+    assert est.val_loss_ < 0.2 and est.val_loss_ == est.history_["val_loss"][est.best_epoch_ - 1]
 
 
 def test_losses_are_the_cross_entropy_at_the_scored_positions():
@@ -181,6 +183,41 @@ def test_val_accuracy_of_a_batched_replicate_is_its_own():
         assert len(b.history_["val_accuracy"]) == b.n_epochs_ == single.n_epochs_
         np.testing.assert_allclose(b.history_["val_accuracy"], single.history_["val_accuracy"],
                                    atol=1e-6)
+
+
+# -- early stopping on validation accuracy, training accuracy --------------------------------
+
+@pytest.mark.parametrize("name", CLASSIFIERS)
+def test_early_stopping_restores_the_first_epoch_of_highest_val_accuracy(name):
+    X, y = previous_token(80, 0)
+    est = CLASSIFIERS[name](max_epochs=40, patience=4, lr=3e-2).fit(X, y)
+    accuracy = est.history_["val_accuracy"]
+    best = accuracy.index(max(accuracy))                      # the first of the highest
+    assert est.best_epoch_ == best + 1
+    assert est.n_epochs_ - est.best_epoch_ == 4 or est.n_epochs_ == 40   # patience on accuracy
+    assert max(accuracy[best + 1:], default=-1) <= accuracy[best]
+    assert est.score(*held_out(est, X, y)) == pytest.approx(accuracy[best], abs=1e-6)
+
+
+def test_train_accuracy_is_measured_on_the_training_split():
+    X, y = previous_token(80, 0)
+    est = CLASSIFIERS["ssm"](max_epochs=6, lr=3e-2).fit(X, y)
+    order = np.random.default_rng(_seeds(est.random_state)[0]).permutation(len(X))
+    train = order[int(round(est.val_fraction * len(X))):]
+    assert est.train_accuracy_ == pytest.approx(est.score(X[train], y[train]), abs=1e-6)
+    assert est.train_accuracy_ != pytest.approx(est.score(X, y), abs=1e-6)  # not the val split
+    no_val = CLASSIFIERS["ssm"](max_epochs=3, val_fraction=0.0).fit(X, y)
+    assert no_val.train_accuracy_ == pytest.approx(no_val.score(X, y), abs=1e-6)
+
+
+def test_stop_on_loss_stops_on_the_validation_cross_entropy():
+    X, y = previous_token(80, 0)
+    est = CLASSIFIERS["transformer"](max_epochs=30, patience=3, lr=3e-2, stop_on="loss")
+    est.fit(X, y)
+    losses = est.history_["val_loss"]
+    assert est.val_loss_ == min(losses) and est.best_epoch_ == 1 + losses.index(min(losses))
+    with pytest.raises(ValueError, match="stop_on"):
+        clone(est).set_params(stop_on="val_accuracy").fit(X, y)
 
 
 @pytest.mark.parametrize("regressor", [SSMRegressor, WindowMLP, SelectiveSSMRegressor])

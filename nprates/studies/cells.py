@@ -277,7 +277,12 @@ class CapabilityCells:
         accuracy, accuracy_se = _mean_se(token_accuracy_per_sequence(pred, targets, mask))
         exact = float(exact_match_per_sequence(pred, targets, mask).mean())
         row.update(status="ok", risk=1.0 - accuracy, risk_se=accuracy_se, accuracy=accuracy,
-                   accuracy_se=accuracy_se, exact_match=exact)
+                   accuracy_se=accuracy_se, exact_match=exact,
+                   train_accuracy=_fitted_number(est, "train_accuracy_"),
+                   stopped_by=str(getattr(est, "stopped_by_", "") or ""),
+                   lr=_learning_rate(est),
+                   selection_seconds=_fitted_number(est, "selection_seconds_"),
+                   capacity=capacity_json(est))
         return _fitted_attributes(row, est, seconds)
 
 

@@ -89,6 +89,22 @@ Each swept value is a *task setting*, labelled ``TASK/PARAM=VALUE`` (e.g.
 ``recall/n_pairs=4``); it plays the part a target plays in a rate study (the
 ``target`` column of the results).
 
+An FNN-size sweep (how expressive the FNNs of an SSM+FNN network must be) is written as
+one estimator entry per FNN size, equal in everything but ``fnn_width`` / ``fnn_depth``
+(``examples/recall_fnn.toml``)::
+
+    [estimators.ssm2_f64]
+    class = "nprates.estimators.classifiers.SSMClassifier"
+    params = {n_layers = 2, width = 32, fnn_width = 64, fnn_depth = 1}
+
+    [estimators.ssm2_f256x2]
+    class = "nprates.estimators.classifiers.SSMClassifier"
+    params = {n_layers = 2, width = 32, fnn_width = 256, fnn_depth = 2}
+
+Each row records the sizes (``capacity``) and the parameter count;
+``nprates.analysis.capability.fnn_sweep`` reads the sweep back and names the smallest FNN
+that fits its training data.
+
 This module holds ``Study``; the specs of its tables (``TargetSpec``, ``EstimatorSpec``,
 ``TaskSpec``, ``Setting``) are in ``tables``, the field readers in ``fields``, import paths
 in ``imports``, hashing and TOML writing in ``serialise``, and ``Study.check`` is

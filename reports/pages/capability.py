@@ -1,5 +1,8 @@
 """The pages of a capability report: the study with parameter counts, then one page per
-task with accuracy against the swept parameter (the analogue of the papers' Figure C.1).
+task with accuracy against the swept parameter (the analogue of the papers' Figure C.1)
+and against the parameter count, optimisation-limited cells (a network that did not fit
+its training data, or stopped at the step/epoch cap: ``nprates.analysis.capability``)
+drawn hollow and starred in the table.
 
 Every number comes from ``CapabilityData`` (``nprates.analysis.capability``); an estimator has
 the same colour and marker on every page.
@@ -19,6 +22,7 @@ from .title import estimator_text, run_facts
 TITLE = "Capability study"
 TASK_TITLE = "Accuracy"
 MAX_VALUE_COLUMNS = 6  # swept values shown in a task page's table
+LIMITED_MARK = "*"     # after a table cell that is optimisation-limited
 
 
 def _count(v) -> str:
@@ -141,17 +145,61 @@ def panel(ax, data, task, metric: str, ylabel: str, chance=None) -> None:
                    s=10, color=st["color"], alpha=0.4, marker=st["marker"], linewidths=0,
                    zorder=2)
         x = _dodge(s["task_value"].to_numpy(float), i, len(ests), log)
-        mean = s[metric].to_numpy(float)
-        lo, hi = s[f"{metric}_low"].to_numpy(float), s[f"{metric}_high"].to_numpy(float)
-        yerr = np.vstack([np.where(np.isfinite(lo), mean - lo, 0.0),
-                          np.where(np.isfinite(hi), hi - mean, 0.0)])
-        ax.errorbar(x, mean, yerr=yerr, color=st["color"], marker=st["marker"], ms=6, lw=1.6,
-                    capsize=3, mec="white", mew=0.7, zorder=3, label=est)
+        _means(ax, x, s, metric, st, est, line=True)
     if chance is not None:
         ax.plot(values, chance, ls=":", color=style.THEORY_COLOR, lw=1.3, zorder=1,
                 label="chance (1 / vocabulary)")
     ax.set_ylim(-0.03, 1.03)
     ax.set_ylabel(ylabel)
+
+
+def _means(ax, x, s, metric: str, st: dict, label: str, line: bool) -> None:
+    """Means of ``metric`` with their intervals at ``x``: filled markers where the cell
+    fitted its training data, hollow where it is optimisation-limited (``limited``)."""
+    mean = s[metric].to_numpy(float)
+    lo, hi = s[f"{metric}_low"].to_numpy(float), s[f"{metric}_high"].to_numpy(float)
+    yerr = np.vstack([np.where(np.isfinite(lo), mean - lo, 0.0),
+                      np.where(np.isfinite(hi), hi - mean, 0.0)])
+    ax.errorbar(x, mean, yerr=yerr, color=st["color"], ls="-" if line else "none", lw=1.6,
+                capsize=3, marker=st["marker"], ms=6.5, mec=st["color"], zorder=3,
+                label=label)
+    limited = s["limited"].to_numpy(bool)
+    if limited.any():  # hollow: drawn over the filled marker
+        ax.scatter(x[limited], mean[limited], marker=st["marker"], s=6.5 ** 2,
+                   facecolors="white", edgecolors=st["color"], linewidths=1.3, zorder=4)
+
+
+def _count_axis(ax, counts: np.ndarray) -> None:
+    """A parameter-count axis: logarithmic when the counts span a factor of 10, ticks
+    written in thousands."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+
+    if len(counts) and counts.min() > 0 and counts.max() / counts.min() >= 10:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        if len(counts):
+            pad = max(0.08 * np.ptp(counts), 0.02 * counts.max())
+            ax.set_xlim(counts.min() - pad, counts.max() + pad)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
+def parameter_panel(ax, data, task) -> None:
+    """Token accuracy against the parameter count at the task's hardest setting (the
+    largest swept value): one point per estimator, mean with its interval."""
+    value = data.values(task)[-1]
+    for est in data.estimators_of(task):
+        s = data.summary_of(task, est)
+        s = s[(s["task_value"] == value) & (s["n_ok"] > 0)]
+        if len(s):
+            _means(ax, s["n_params"].to_numpy(float), s, "accuracy", data.styles[est], est,
+                   line=False)
+    _count_axis(ax, data.summary_of(task)["n_params"].dropna().to_numpy(float))
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel(f"parameters ({data.param(task)} = {value:g})")
+    ax.set_ylabel("token accuracy")
 
 
 def _value_columns(values) -> list:
@@ -192,20 +240,25 @@ def task_page(data, task):
                      "so one panel shows both.")
     values = data.values(task)
     shown = _value_columns(values)
+    threshold = f"{data.fit_threshold:g}"
+    paras.append(f"Right: accuracy against the parameter count at {param} = {values[-1]:g}. "
+                 f"Hollow markers, {LIMITED_MARK} in the table: optimisation-limited cells (a "
+                 f"replicate with training accuracy below {threshold}, or stopped at the "
+                 f"cap): their test accuracy bounds what training reached, not what the "
+                 f"architecture can do.")
     paras.append(f"Table: token accuracy, mean [{level} interval] over replicates"
                  + (f", at {len(shown)} of the {len(values)} values" if len(shown) < len(values)
                     else "")
-                 + f"; train CE: the final training cross-entropy at the largest {param} (nats "
-                   f"per scored token, mean over replicates), high when a model did not even "
-                   f"fit its training data.")
+                 + f"; train acc: the token accuracy on the training sequences at the largest "
+                   f"{param} (mean over replicates).")
     cautions = data.notes_for(task)
-    top = caption(fig, paras, cautions, max_lines=11, overflow_hint=False)
+    top = caption(fig, paras, cautions, max_lines=15, overflow_hint=False)
 
     size = 8.5 if len(shown) > 4 else 9.5
     h = line_height(size, 1.55)
     table_top = top + 0.015 + h * (len(ests) + 1)
     header = (["estimator", "parameters"] + [f"{param} = {v:g}" for v in shown]
-              + [f"train CE at {v:g}" for v in values[-1:]])
+              + [f"train acc at {v:g}" for v in values[-1:]])
     rows = []
     for est in ests:
         s = data.summary_of(task, est).set_index("task_value")
@@ -214,11 +267,12 @@ def task_page(data, task):
             r = s.loc[v] if v in s.index else None
             cells.append("-" if r is None or not r["n_ok"] else
                          f"{style.fmt(r['accuracy'], '.2f')} "
-                         f"{style.fmt_ci(r['accuracy_low'], r['accuracy_high'], '.2f')}")
+                         f"{style.fmt_ci(r['accuracy_low'], r['accuracy_high'], '.2f')}"
+                         + (LIMITED_MARK if r["limited"] else ""))
         hardest = s.loc[values[-1]] if values[-1] in s.index else None
-        train_ce = hardest["train_loss"] if hardest is not None else math.nan
+        train_acc = hardest["train_accuracy"] if hardest is not None else math.nan
         rows.append([est, count_range(*data.param_counts(task, est))] + cells
-                    + [style.fmt(train_ce, ".3f")])
+                    + [style.fmt(train_acc, ".3f")])
     first = [0.12, 0.13]
     last = 0.1
     mid = (1 - sum(first) - last) / len(shown)
@@ -228,22 +282,18 @@ def task_page(data, task):
 
     bottom = table_top + 0.085
     chance = data.chance(task)
-    if single:
-        gs = fig.add_gridspec(1, 1, left=LEFT + 0.05, right=0.72, bottom=bottom,
-                              top=HEADER_BOTTOM - 0.03)
-        ax = fig.add_subplot(gs[0, 0])
-        panel(ax, data, task, "accuracy", "token accuracy (= exact match)", chance)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
-                  title="estimator", title_fontsize=9, fontsize=9.5)
-    else:
-        gs = fig.add_gridspec(1, 2, left=LEFT + 0.05, right=0.8, bottom=bottom,
-                              top=HEADER_BOTTOM - 0.03, wspace=0.22)
-        ax = fig.add_subplot(gs[0, 0])
-        panel(ax, data, task, "accuracy", "token accuracy", chance)
-        ax2 = fig.add_subplot(gs[0, 1])
-        panel(ax2, data, task, "exact_match", "exact match (whole sequence right)")
-        handles, labels = ax.get_legend_handles_labels()
-        ax2.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.03, 1.0),
-                   borderaxespad=0.0, title="estimator", title_fontsize=9, fontsize=9)
+    gs = fig.add_gridspec(1, 2 if single else 3, left=LEFT + 0.05, right=0.8, bottom=bottom,
+                          top=HEADER_BOTTOM - 0.03, wspace=0.25)
+    ax = fig.add_subplot(gs[0, 0])
+    panel(ax, data, task, "accuracy", "token accuracy (= exact match)" if single
+          else "token accuracy", chance)
+    if not single:
+        panel(fig.add_subplot(gs[0, 1]), data, task, "exact_match",
+              "exact match (whole sequence right)")
+    last = fig.add_subplot(gs[0, -1])
+    parameter_panel(last, data, task)
+    handles, labels = ax.get_legend_handles_labels()
+    last.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.03, 1.0),
+                borderaxespad=0.0, title="estimator", title_fontsize=9, fontsize=9)
     return fig
 
