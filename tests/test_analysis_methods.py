@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,7 +10,6 @@ import pytest
 from nprates.analysis import (METHODS, FitMethod, InsufficientData, LogLog, Offset, PolyLog,
                               Summary, compare_rates, fit_rate, simulate_curves)
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
