@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from nprates.analysis import (METHODS, FitMethod, InsufficientData, LogLog, Offset, PolyLog,
                               Summary, compare_rates, fit_rate, simulate_curves)
-
 
 
 @pytest.fixture(scope="module")
