@@ -155,6 +155,10 @@ def optimisation(lay, e, sizes) -> dict:
         and variance balance, as a rate-optimal fit does, and above GAP_RATIO = 0.5
         exactly when b > 3 v, i.e. when most of the risk is error the estimator does not
         fit away even on its training data (underfitting by optimisation or capacity).
+        Only cells trained by an optimiser (those recording ``stopped_by``) count: an
+        estimator fitted in closed form or by a search (k-NN, kernel ridge, the oracle's
+        least squares) has no optimisation to fail, and its training error is part of
+        the statistical error whose rate is being measured.
 
     Returns cap_share, n_stopped (cells recording stopped_by), gap_ratio, n_gap,
     limited (bool) and why (list of plain-language reasons). NaN where not recorded.
@@ -163,11 +167,12 @@ def optimisation(lay, e, sizes) -> dict:
     stopped = rows["stopped_by"].fillna("").astype(str)
     recorded = stopped[stopped != ""]
     cap_share = float((recorded == "cap").mean()) if len(recorded) else math.nan
-    gap = pd.to_numeric(rows["opt_gap"], errors="coerce").to_numpy(dtype=float)
-    fallback = (pd.to_numeric(rows["train_loss"], errors="coerce")
-                - pd.to_numeric(rows["noise"], errors="coerce") ** 2).to_numpy(dtype=float)
+    trained = rows[(stopped != "").to_numpy()]
+    gap = pd.to_numeric(trained["opt_gap"], errors="coerce").to_numpy(dtype=float)
+    fallback = (pd.to_numeric(trained["train_loss"], errors="coerce")
+                - pd.to_numeric(trained["noise"], errors="coerce") ** 2).to_numpy(dtype=float)
     gap = np.where(np.isfinite(gap), gap, fallback)
-    ratio = gap / rows["risk"].to_numpy(dtype=float)
+    ratio = gap / trained["risk"].to_numpy(dtype=float)
     ratio = ratio[np.isfinite(ratio)]
     gap_ratio = float(np.median(ratio)) if len(ratio) else math.nan
     why = []

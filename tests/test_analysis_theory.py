@@ -95,6 +95,7 @@ def test_cap_limited_cells_make_the_verdict_inconclusive():
 
 def test_optimisation_gap_rule():
     t = simulate_curves(0.667, replicates=5, noise=0.15, seed=1)
+    t["stopped_by"] = "early_stopping"                  # cells trained by an optimiser
     t["opt_gap"] = 0.4 * t["risk"]
     assert not fit_rate(t).optimisation["limited"]
     t["opt_gap"] = 0.6 * t["risk"]
@@ -106,6 +107,10 @@ def test_optimisation_gap_rule():
     t["noise"] = 0.1
     t["train_loss"] = 0.01 + 0.9 * t["risk"]
     assert fit_rate(t).optimisation["limited"]
+    # a closed-form fit (k-NN, kernel ridge, least squares) records no stopped_by: its
+    # training error is statistical error, not an optimisation that failed
+    t["stopped_by"] = ""
+    assert not fit_rate(t).optimisation["limited"]
 
 
 def test_fit_all_verdict_column_is_the_check_verdict():
