@@ -209,6 +209,21 @@ def test_a_copied_cell_file_is_quarantined(tmp_path, capsys):
     assert len(results) == 6 and results.cell_key.is_unique
 
 
+def test_cells_of_later_target_draws_are_not_taken_for_copies(tmp_path, capsys):
+    # a cell of draw 1 lives in SINE@draw=1__...: its name must match its row, or every
+    # rerun would quarantine and recompute it
+    out = tmp_path / "out"
+    first = run_study(tiny(target_draws=2), out, progress=False)
+    cells = out / CELLS_DIR
+    before = {p.name: p.read_bytes() for p in cells.glob("*.json")}
+    assert len(before) == 12 and any("@draw=1__" in name for name in before)
+    again = run_study(tiny(target_draws=2), out, progress=True)
+    assert "holds another cell's row" not in capsys.readouterr().err
+    assert not (out / "quarantine").exists()
+    assert {p.name: p.read_bytes() for p in cells.glob("*.json")} == before
+    assert sorted(again.cell_key) == sorted(first.cell_key)
+
+
 @pytest.mark.slow  # about a minute on a busy machine; the crash test checks threads == 1
 def test_serial_and_two_workers_give_identical_risks(tmp_path):
     net = {"width": 8, "n_layers": 1, "fnn_width": 8, "max_epochs": 3, "patience": 2}

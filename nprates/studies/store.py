@@ -48,6 +48,12 @@ def cell_filename(target: str, estimator: str, n: int, replicate: int) -> str:
     return f"{target.replace('/', '@')}__{estimator}__n{int(n)}__r{int(replicate)}.json"
 
 
+def row_filename(row: dict) -> str:
+    """The file name of the cell a results row belongs to (its target draw included)."""
+    slot = draw_slot(row["target"], int(row.get("draw", 0) or 0))
+    return cell_filename(slot, row["estimator"], row["n"], row["replicate"])
+
+
 def _clean(value):
     """A JSON value: numpy scalars as Python numbers, NaN and infinities as null (strict
     JSON; the reader gives NaN back)."""
@@ -63,9 +69,7 @@ def _clean(value):
 def write_cell(cells_dir: Path, row: dict) -> Path:
     """Write one row atomically as its cell file; returns the path."""
     row = {k: _clean(v) for k, v in row.items()}
-    slot = draw_slot(row["target"], row.get("draw", 0))
-    name = cell_filename(slot, row["estimator"], row["n"], row["replicate"])
-    final = Path(cells_dir) / name
+    final = Path(cells_dir) / row_filename(row)
     _write_text_atomic(final, json.dumps({"format": FORMAT, "sha256": row_digest(row),
                                           "row": row}, sort_keys=True, indent=1, allow_nan=False))
     return final
@@ -175,7 +179,7 @@ class ResultsStore:
         rows, _ = read_cells(self.cells_dir)
         moved = []
         for name, row in rows.items():
-            if name != cell_filename(row["target"], row["estimator"], row["n"], row["replicate"]):
+            if name != row_filename(row):
                 target = self.path / QUARANTINE_DIR / name
                 target.parent.mkdir(exist_ok=True)
                 os.replace(self.cells_dir / name, target)
