@@ -242,7 +242,7 @@ def open_executor(executor, workers: int | None = None,
         workers = workers or cores
         pool = WorkerProcesses(workers)
         try:
-            yield pool, CELL_THREADS, f"{_count(workers)} processes"
+            yield pool, CELL_THREADS, f"{_count(workers)}, one process each"
         finally:
             pool.close()
     elif executor == "dask":
