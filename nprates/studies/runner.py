@@ -134,9 +134,9 @@ def _fill(checked: CheckedStudy, store: ResultsStore, out_dir, executor, workers
           force: bool, retry_failed: bool, progress: bool | None) -> pd.DataFrame:
     """``run_study`` once the study is checked and the directory locked."""
     study = checked.study
-    moved = store.quarantine_misnamed() if store.cells_dir.is_dir() else []
     files = {cell: cell_filename(*cell) for cell in checked.cells}
     stored, damaged = store.finished()
+    moved = store.quarantine_misnamed(stored)
     todo, resumed, resumed_failed = [], 0, 0
     for cell, name in files.items():
         row = stored.get(name)

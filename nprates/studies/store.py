@@ -170,19 +170,20 @@ class ResultsStore:
             if match and not pid_alive(int(match["pid"])):
                 path.unlink(missing_ok=True)
 
-    def quarantine_misnamed(self) -> list[tuple[str, Path]]:
-        """Move sound cell files whose name is not their row's (a copied or renamed cell
-        file, which would count its row twice) to ``DIR/quarantine/``.
+    def quarantine_misnamed(self, rows: dict[str, dict]) -> list[tuple[str, Path]]:
+        """Move the sound cell files among ``rows`` (``finished()``'s first part) whose name
+        is not their row's (a copied or renamed cell file, which would count its row twice)
+        to ``DIR/quarantine/``, and drop them from ``rows``.
 
         Returns ``(old name, new path)`` of each file moved.
         """
-        rows, _ = read_cells(self.cells_dir)
         moved = []
-        for name, row in rows.items():
+        for name, row in list(rows.items()):
             if name != row_filename(row):
                 target = self.path / QUARANTINE_DIR / name
                 target.parent.mkdir(exist_ok=True)
                 os.replace(self.cells_dir / name, target)
+                del rows[name]
                 moved.append((name, target))
         return moved
 
