@@ -124,3 +124,29 @@ def test_unwritable_json_path_exits_2_before_fitting(results_dir, tmp_path, caps
     assert captured.out == ""                       # nothing was fitted or printed
     assert captured.err.count("\n") == 1 and "--json" in captured.err
     assert not target.parent.exists()
+
+
+def test_compare_lists_a_target_without_enough_sizes_and_compares_the_rest(tmp_path, capsys):
+    ok = simulate_curves({"ssm": 0.6, "mlp": 0.6}, replicates=3, noise=0.1, seed=4,
+                         target="easy", theory_exponent=0.667)
+    flat = simulate_curves({"ssm": 0.6, "mlp": 0.6}, replicates=3, noise=0.1, seed=5,
+                           target="hard", theory_exponent=0.667)
+    flat["trivial"] = flat["n"] < 4000               # 5 of the 7 sizes at the plateau
+    path = write_results_dir(tmp_path / "study", pd.concat([ok, flat], ignore_index=True))
+    assert main(["compare", str(path), "ssm", "mlp", "--n-boot", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "Target" in out and "easy" in out
+    assert "hard: no comparison: " in out and "only 2 sample size(s) remain" in out
+    assert out.index("easy") < out.index("hard: no comparison")
+    assert main(["compare", str(path), "ssm", "mlp", "--json", "-", "--n-boot", "200"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["target"] for r in records] == ["easy", "hard"]
+    assert "difference" in records[0] and "only 2 sample size(s)" in records[1]["no_comparison"]
+    # asked for by name, the target that cannot be compared is an error (exit 2, one line)
+    assert main(["compare", str(path), "ssm", "mlp", "--target", "hard"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "only 2 sample size(s) remain" in err
+    # with no comparable target at all, exit 2 naming why
+    only_flat = write_results_dir(tmp_path / "flat", flat)
+    assert main(["compare", str(only_flat), "ssm", "mlp"]) == 2
+    assert "no target has enough fitted sizes" in capsys.readouterr().err

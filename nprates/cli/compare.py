@@ -2,7 +2,9 @@
 
 The verdict carries a reason (e.g. "different (optimisation-limited)") when a curve is
 limited by its training budget; sizes at the trivial plateau are left out of each fit
-(``--keep-plateau`` keeps them) and named in the warnings.
+(``--keep-plateau`` keeps them) and named in the warnings. Without ``--target``, a
+target on which either estimator has too few fitted sizes is listed as "no comparison"
+with the reason, after the comparisons that could be made.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from nprates.analysis import compare_rates, is_capability, read_results_dir
+    from nprates.analysis import InsufficientData, compare_rates, is_capability, read_results_dir
 
     from .fit import check_fit_options, emit_json
 
@@ -48,14 +50,29 @@ def run(args) -> int:
         targets = sorted(set(tgt[est == args.a]) & set(tgt[est == args.b]))
         if not targets:
             raise ValueError(f"no target has results for both {args.a!r} and {args.b!r}")
-    comps = [compare_rates(table, args.a, args.b, margin=args.margin, target=t,
-                           method=args.method, level=args.level, n_boot=args.n_boot,
-                           seed=args.seed, polylog_k=args.polylog_k,
-                           keep_plateau=args.keep_plateau) for t in targets]
+    comps, skipped = [], []
+    for t in targets:
+        try:
+            comps.append(compare_rates(table, args.a, args.b, margin=args.margin, target=t,
+                                       method=args.method, level=args.level,
+                                       n_boot=args.n_boot, seed=args.seed,
+                                       polylog_k=args.polylog_k,
+                                       keep_plateau=args.keep_plateau))
+        except InsufficientData as exc:
+            if args.target is not None:
+                raise
+            skipped.append((t, str(exc)))
+    if not comps:
+        raise ValueError("no target has enough fitted sizes for both estimators: "
+                         + "; ".join(reason for _, reason in skipped))
+    records = [c.to_dict() for c in comps] + [{"target": t, "no_comparison": reason}
+                                              for t, reason in skipped]
     if args.json == "-":
-        emit_json([c.to_dict() for c in comps], "-")
+        emit_json(records, "-")
         return 0
-    print("\n\n".join(c.summary().as_text() for c in comps))
+    texts = [c.summary().as_text() for c in comps]
+    texts += [f"{t}: no comparison: {reason}" for t, reason in skipped]
+    print("\n\n".join(texts))
     if args.json:
-        emit_json([c.to_dict() for c in comps], args.json)
+        emit_json(records, args.json)
     return 0
