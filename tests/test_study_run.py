@@ -171,6 +171,22 @@ def test_a_different_study_is_refused_unless_forced(tmp_path):
         run_study(tiny(), tmp_path / "other", executor="serial", progress=False)
 
 
+def test_a_forced_replacement_leaves_no_row_of_the_old_study(tmp_path, monkeypatch):
+    """Cells the new study recomputes (same file, another cell key) are deleted at once:
+    a run stopped before rewriting them must not leave old rows for load_results."""
+    two = {"a": RIDGE, "b": {"class": "sklearn.linear_model.Ridge", "params": {"alpha": 0.1}}}
+    out = tmp_path / "out"
+    run_study(tiny(estimators=two), out, executor="serial", progress=False)
+    changed = dict(two, b={"class": "sklearn.linear_model.Ridge", "params": {"alpha": 5.0}})
+    monkeypatch.setattr("nprates.studies.runner.plan_tasks", lambda *a, **k: [])  # stopped
+    run_study(tiny(estimators=changed), out, executor="serial", progress=False, force=True)
+    left = load_results(out)
+    assert len(left) == 6 and set(left.estimator) == {"a"}
+    monkeypatch.undo()
+    redone = run_study(tiny(estimators=changed), out, executor="serial", progress=False)
+    assert len(redone) == 12 and set(redone.estimator) == {"a", "b"}
+
+
 def test_load_results_of_missing_or_empty_directory(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_results(tmp_path / "nothing")

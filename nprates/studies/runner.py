@@ -137,10 +137,12 @@ def _fill(checked: CheckedStudy, store: ResultsStore, out_dir, executor, workers
     files = {cell: cell_filename(*cell) for cell in checked.cells}
     stored, damaged = store.finished()
     moved = store.quarantine_misnamed(stored)
-    todo, resumed, resumed_failed = [], 0, 0
+    todo, resumed, resumed_failed, current = [], 0, 0, set()
     for cell, name in files.items():
         row = stored.get(name)
         fresh = row is not None and row["cell_key"] == study.cell_key(*cell)
+        if fresh:
+            current.add(name)
         if fresh and not (retry_failed and row["status"] == "failed"):
             resumed += 1
             resumed_failed += row["status"] != "ok"
@@ -160,7 +162,7 @@ def _fill(checked: CheckedStudy, store: ResultsStore, out_dir, executor, workers
     lost = []
     # the executor opens before anything is written: an unreachable scheduler is bad input
     with open_executor(executor if todo else "serial", workers, scheduler) as (pool, threads, where):
-        store.prepare(study, set(files.values()), force=force)
+        store.prepare(study, current, force=force)
         bar.workers = 1 if pool is None else (
             workers or cpu_count() if executor in ("process", "dask") and local else None)
         beats = tempfile.TemporaryDirectory(prefix="nprates-beats-") \

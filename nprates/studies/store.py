@@ -150,9 +150,11 @@ class ResultsStore:
     def prepare(self, study: Study, keep: set[str], force: bool = False) -> None:
         """Create the directory and record the study; drop cells of a replaced study.
 
-        ``keep`` holds the cell file names of ``study``; after a forced replacement
-        other cell files are deleted, and files of ``study`` whose cell key no longer
-        matches are recomputed by the runner.
+        ``keep`` holds the names of the cell files that ``study`` resumes (their cell key
+        is the study's). After a forced replacement every other cell file is deleted,
+        also those of cells the new study recomputes: until they are rewritten the
+        directory must not hold rows of the replaced study, which ``load_results``
+        would read as this study's.
         """
         diff = self.check_compatible(study, force)
         self.cells_dir.mkdir(parents=True, exist_ok=True)
