@@ -19,7 +19,7 @@ fit methods by name; one class per method in ``method_loglog``, ``method_offset`
 """
 
 from .capability import format_capability_table, is_capability, summarize_capability
-from .compare import RateComparison, compare_rates
+from .compare import RateComparison, compare_rates, risk_ratios
 from .fit_table import FIT_ALL_COLUMNS, fit_all, format_fit_table
 from .formatting import jsonable
 from .intervals import t_interval, t_pvalue, tost_pvalue
@@ -34,7 +34,7 @@ from .summary import Summary
 from .theory import TheoryCheck, check_theory
 
 __all__ = [
-    "fit_rate", "fit_all", "format_fit_table", "compare_rates", "check_theory",
+    "fit_rate", "fit_all", "format_fit_table", "compare_rates", "risk_ratios", "check_theory",
     "simulate_curves", "coverage", "RateFit", "RateComparison", "TheoryCheck",
     "CoverageResult", "Summary", "FitMethod", "LogLog", "Offset", "PolyLog", "METHODS",
     "InsufficientData", "FIT_ALL_COLUMNS", "validate_results", "default_sizes", "t_interval",

@@ -208,6 +208,27 @@ def _risk_ratio(lay, level) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["n", "ratio", "ci_low", "ci_high", "n_pairs", "paired"])
 
 
+def risk_ratios(results: pd.DataFrame, a: str, b: str, target=None,
+                level: float = 0.95) -> pd.DataFrame:
+    """Geometric-mean risk ratio ``a / b`` at every sample size, with its interval.
+
+    Within a size the two estimators are paired by unit (target draw, replicate: the
+    same training data in an nprates study) where both finished: the ratio is exp of the
+    mean log difference, the interval a ``level`` t interval on it (df = pairs - 1);
+    with fewer than 2 pairs, a Welch interval on the two means. Sizes at the trivial
+    plateau are included (a ratio of risks needs no rate). The intervals are
+    conditional on the drawn target functions; for the class, compare per-draw ratios
+    (``results[results.draw == d]``).
+
+    Returns a DataFrame: n, ratio, ci_low, ci_high, n_pairs, paired (bool).
+    """
+    if a is None or b is None or str(a) == str(b):
+        raise ValueError(f"risk_ratios needs two different estimator names; got {a!r}, {b!r}")
+    if not 0 < float(level) < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    return _risk_ratio(layout(results, target, [a, b], keep_plateau=True), float(level))
+
+
 def compare_rates(results: pd.DataFrame, a: str, b: str, margin: float = 0.1, target=None,
                   method="loglog", level: float = 0.95, n_boot: int = 2000, seed=0,
                   polylog_k=None, keep_plateau: bool = False) -> RateComparison:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nprates.analysis import RateComparison, compare_rates, simulate_curves
+from nprates.analysis import RateComparison, compare_rates, risk_ratios, simulate_curves
 
 
 def test_same_exponent_is_comparable():
@@ -52,6 +52,36 @@ def test_risk_ratio_per_size():
     assert rr["paired"].all()  # paired by (n, replicate)
     assert c.pairing == "different data seeds"  # simulated with different seeds
     assert any("do not share training data" in w for w in c.warnings)
+
+
+def test_risk_ratios_pair_by_draw_and_replicate_and_keep_plateau_sizes():
+    t = simulate_curves({"a": 0.5, "b": 0.5}, replicates=4, noise=0.2, seed=3, draws=2,
+                        draw_sd=0.05)
+    unit = ["n", "draw", "replicate"]
+    a_risk = t[t["estimator"] == "a"].set_index(unit)["risk"]
+    is_b = t["estimator"] == "b"
+    b_units = pd.MultiIndex.from_frame(t.loc[is_b, unit])
+    t.loc[is_b, "risk"] = 3.0 * a_risk.reindex(b_units).to_numpy()   # 3 x a's risk per unit
+    t.loc[t["n"] == t["n"].min(), "trivial"] = True  # a plateau size: still has a ratio
+    rr = risk_ratios(t, "a", "b", level=0.9)
+    assert list(rr["n"]) == sorted(set(t["n"]))
+    assert np.allclose(rr["ratio"], 1 / 3)
+    assert (rr["n_pairs"] == 8).all() and rr["paired"].all()
+    # an ordinary ratio: its value and interval by hand, at one size
+    u = simulate_curves({"a": 0.5, "b": 0.6}, replicates=6, noise=0.3, seed=4, draws=2)
+    n = sorted(set(u["n"]))[3]
+    sub = u[u["n"] == n].pivot_table(index=["draw", "replicate"], columns="estimator",
+                                     values="risk")
+    d = np.log(sub["a"]) - np.log(sub["b"])
+    half = 2.2009851600916384 * d.std(ddof=1) / math.sqrt(len(d))   # t_{0.975, 11}
+    row = risk_ratios(u, "a", "b").set_index("n").loc[n]
+    assert row["ratio"] == pytest.approx(math.exp(d.mean()))
+    assert row["ci_low"] == pytest.approx(math.exp(d.mean() - half))
+    assert row["ci_high"] == pytest.approx(math.exp(d.mean() + half))
+    with pytest.raises(ValueError, match="two different estimator names"):
+        risk_ratios(u, "a", "a")
+    with pytest.raises(ValueError, match="level"):
+        risk_ratios(u, "a", "b", level=95)
 
 
 def test_pairing_cancels_shared_noise():
