@@ -168,8 +168,9 @@ def _explain(c) -> str:
 def _pairing(lay) -> str:
     rows = lay.rows
     a, b = lay.estimators
-    ra = rows[rows["estimator"] == a].set_index(["n", "replicate"])["data_seed"].astype(str)
-    rb = rows[rows["estimator"] == b].set_index(["n", "replicate"])["data_seed"].astype(str)
+    unit = ["draw", "n", "replicate"]  # one training set: draws reuse (n, replicate)
+    ra = rows[rows["estimator"] == a].set_index(unit)["data_seed"].astype(str)
+    rb = rows[rows["estimator"] == b].set_index(unit)["data_seed"].astype(str)
     both = ra.to_frame("a").join(rb.to_frame("b"), how="inner")
     known = both[(both["a"] != "") & (both["b"] != "") & (both["a"] != "nan")]
     if known.empty:
@@ -226,7 +227,8 @@ def risk_ratios(results: pd.DataFrame, a: str, b: str, target=None,
         raise ValueError(f"risk_ratios needs two different estimator names; got {a!r}, {b!r}")
     if not 0 < float(level) < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
-    return _risk_ratio(layout(results, target, [a, b], keep_plateau=True), float(level))
+    return _risk_ratio(layout(results, target, [a, b], keep_plateau=True, rate=False),
+                       float(level))
 
 
 def compare_rates(results: pd.DataFrame, a: str, b: str, margin: float = 0.1, target=None,
