@@ -177,11 +177,12 @@ def _cell_means(sub, ok, ei, ki, E, K) -> list:
 
 
 def layout(results: pd.DataFrame, target=None, estimators=(None,),
-           keep_plateau: bool = False) -> Layout:
+           keep_plateau: bool = False, rate: bool = True) -> Layout:
     """Arrange the rows of ``target`` and ``estimators`` for the fits (module docstring).
 
     Raises InsufficientData when an estimator has successful fits at fewer than 2
-    sizes, or fewer than 3 once plateau sizes are left out, or a constant risk.
+    sizes, or fewer than 3 once plateau sizes are left out, or a constant risk. With
+    ``rate=False`` (risks set side by side, no rate fitted) one successful fit is enough.
     """
     sub, target, names = select(results, target, list(estimators))
     warnings: list = []
@@ -229,6 +230,11 @@ def layout(results: pd.DataFrame, target=None, estimators=(None,),
                     f"size(s) remain once the plateau sizes n={excluded[e]} are left out "
                     f"(column 'trivial'); a rate needs >= 3 (pass keep_plateau=True to fit "
                     f"them anyway)")
+        if not rate:
+            if not len(got):
+                raise InsufficientData(f"estimator {name!r} on target {target!r} has no "
+                                       f"successful fit (status 'ok')")
+            continue
         if len(got) < 2:
             raise InsufficientData(
                 f"estimator {name!r} on target {target!r}: a rate needs successful fits at "

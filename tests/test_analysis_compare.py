@@ -82,6 +82,13 @@ def test_risk_ratios_pair_by_draw_and_replicate_and_keep_plateau_sizes():
         risk_ratios(u, "a", "a")
     with pytest.raises(ValueError, match="level"):
         risk_ratios(u, "a", "b", level=95)
+    # a ratio needs no rate: one size, or a constant risk, is enough; no successful cell is not
+    one = u[u["n"] == n]
+    assert list(risk_ratios(one, "a", "b")["n"]) == [n]
+    flat = u.assign(risk=np.where(u["estimator"] == "a", 0.2, 0.1))
+    assert np.allclose(risk_ratios(flat, "a", "b")["ratio"], 2.0)
+    with pytest.raises(ValueError, match="estimator 'a' .* no successful fit"):
+        risk_ratios(u.assign(status=np.where(u["estimator"] == "a", "failed", "ok")), "a", "b")
 
 
 def test_pairing_cancels_shared_noise():
@@ -92,6 +99,20 @@ def test_pairing_cancels_shared_noise():
     assert c.verdict == "comparable"
     b2 = b.assign(data_seed="other:" + b["data_seed"])
     assert compare_rates(pd.concat([base, b2]), "a", "b").pairing == "different data seeds"
+
+
+
+def test_pairing_is_judged_within_each_target_draw():
+    """Draws reuse (n, replicate): the training sets of a and b are matched per draw, so
+    shared seeds read as shared however many draws there are."""
+    t = simulate_curves({"a": 0.5, "b": 0.5}, replicates=3, noise=0.2, seed=3, draws=3,
+                        draw_sd=0.05)
+    assert compare_rates(t, "a", "b", n_boot=200).pairing == "shared data seeds"
+    is_b = t["estimator"] == "b"
+    t.loc[is_b & (t["draw"] == 2), "data_seed"] = "other"
+    c = compare_rates(t, "a", "b", n_boot=200)
+    assert c.pairing == "different data seeds"
+    assert any("do not share training data" in w for w in c.warnings)
 
 
 def test_failed_cells_and_summary():
