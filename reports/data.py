@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nprates.analysis import check_theory, compare_rates, fit_all, fit_rate, validate_results
+from nprates.analysis import (check_theory, compare_rates, fit_all, fit_rate, risk_ratios,
+                              validate_results)
 from nprates.analysis.results_dir import STUDY_FILE, read_results_dir
 
 from .style import estimator_styles, family, order_estimators
@@ -147,6 +148,9 @@ class Pair:
     b: str
     comparison: object = None  # analysis.RateComparison
     error: str = ""
+    #: analysis.risk_ratios of a / b at every n, plateau sizes included (a ratio needs no
+    #: rate, so pairs that are not compared have one too); None when no n has both
+    risk_ratio: object = None
 
 
 @dataclass
@@ -232,6 +236,11 @@ class ReportData(TableViews):
             out = []
             for a, b in pairs:
                 item = Pair(tgt, a, b)
+                try:
+                    ratios = risk_ratios(self.table, a, b, target=tgt, level=self.level)
+                    item.risk_ratio = ratios if len(ratios) else None
+                except ValueError:  # no finished cell of a or b: nothing to set side by side
+                    pass
                 if self.fits[(tgt, a)].fit is None or self.fits[(tgt, b)].fit is None:
                     missing = [e for e in (a, b) if self.fits[(tgt, e)].fit is None]
                     item.error = f"no fit for {' and '.join(missing)}"

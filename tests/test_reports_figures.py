@@ -4,6 +4,7 @@ sections, page 4's TOST interval, verdict reasons, left-out sizes, optimisation 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
@@ -204,3 +205,53 @@ def test_report_into_a_missing_folder_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "does not exist" in err[0] and "--output" in err[0]
     assert not (tmp_path / "no").exists()
+
+
+def _overlaps(fig) -> list:
+    """Pairs of texts on one row of a figure's text tables whose drawn extents overlap."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    bad = []
+    for ax in fig.axes:
+        if ax.axison:
+            continue  # only the tables: axes drawn as text
+        rows = {}
+        for t in ax.texts:
+            rows.setdefault(round(t.get_position()[1], 6), []).append(
+                (t.get_window_extent(renderer), t.get_text()))
+        for row in rows.values():
+            row.sort(key=lambda r: r[0].x0)
+            bad += [(a[1], b[1]) for a, b in zip(row, row[1:]) if a[0].x1 > b[0].x0]
+    return bad
+
+
+def test_table_columns_never_overlap(report):
+    """Long cells (three sizes left out, a two-line verdict) push the next column on, on
+    the standalone figures and on the report's pages."""
+    item = report.data.fits[("gamma", "ssm")]
+    item.check.reason, item.fit.excluded_sizes = "optimisation-limited", [64, 128, 256]
+    try:
+        figs = [plot_exponents(report.data), plot_comparison(report.data),
+                *forest.pages(report.data), *comparison.pages(report.data)]
+        texts = texts_of(figs[0])
+        assert "64, 128, 256" in texts and "inconclusive\n(" in texts  # a two-line verdict
+        for fig in figs:
+            assert _overlaps(fig) == []
+    finally:
+        del item.check.reason, item.fit.excluded_sizes
+
+
+def test_risk_ratios_are_drawn_for_pairs_without_a_comparison():
+    """An estimator with one size has no rate and no exponent comparison, but its risks
+    still stand beside the others' at every size both have."""
+    t = table()
+    short = t[(t["estimator"] == "oracle") & (t["n"] == 64)]
+    short = short.assign(estimator="knn", risk=2 * short["risk"])  # twice the oracle's, paired
+    fig = plot_comparison(pd.concat([t, short], ignore_index=True), n_boot=N_BOOT)
+    diff, txt, heat = fig.axes
+    rows = [lab.get_text() for lab in diff.get_yticklabels()]
+    row = rows.index("knn vs oracle")
+    assert "not compared" in [t.get_text() for t in txt.texts]
+    cells = [t.get_text() for t in heat.texts if round(t.get_position()[1]) == row]
+    assert cells == ["2.00*", "-", "-", "-", "-"]  # n = 64 only

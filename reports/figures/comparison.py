@@ -11,24 +11,22 @@ from matplotlib.figure import Figure
 from .. import style
 from ..verdicts import tost_interval, tost_level
 from .common import axes_list, empty_axes_message, one_target, report_data
-
-#: Where the table's columns start, as a fraction of the table axes' width.
-COLUMNS = (("a - b", 0.0), ("interval", 0.15), ("tost", 0.45), ("verdict", 0.76))
-
+from .text_table import draw_text_table
 
 def draw_ratios(ax, pairs, ys, level) -> None:
-    """Heat map of the geometric-mean risk ratio a / b of each pair at each n."""
-    comps = [p.comparison for p in pairs]
-    sizes = sorted({int(n) for c in comps if c is not None for n in c.risk_ratio["n"]})
+    """Heat map of the geometric-mean risk ratio a / b of each pair at each n (every pair,
+    compared or not; plateau sizes included)."""
+    tables = [p.risk_ratio for p in pairs]
+    sizes = sorted({int(n) for r in tables if r is not None for n in r["n"]})
     if not sizes:
         empty_axes_message(ax, "no risk ratios")
         return
     M = np.full((len(pairs), len(sizes)), np.nan)
     sig = np.zeros_like(M, dtype=bool)
-    for i, c in enumerate(comps):
-        if c is None:
+    for i, table in enumerate(tables):
+        if table is None:
             continue
-        for r in c.risk_ratio.itertuples():
+        for r in table.itertuples():
             j = sizes.index(int(r.n))
             M[i, j] = math.log2(r.ratio) if r.ratio > 0 else np.nan
             sig[i, j] = np.isfinite(r.ci_low) and (r.ci_low > 1 or r.ci_high < 1)
@@ -49,7 +47,8 @@ def draw_ratios(ax, pairs, ys, level) -> None:
                 continue
             ratio = 2 ** M[i, j]
             dark = abs(M[i, j]) > 0.6 * vmax
-            ax.text(j, ys[i], f"{ratio:.2f}" + ("*" if sig[i, j] else ""), ha="center",
+            digits = 2 if ratio < 10 else 1 if ratio < 100 else 0  # as wide as "0.39*"
+            ax.text(j, ys[i], f"{ratio:.{digits}f}" + ("*" if sig[i, j] else ""), ha="center",
                     va="center", fontsize=size, color="white" if dark else "#111111")
     ax.set_xticks(range(len(sizes)))
     ax.set_xticklabels([f"{s:,}" for s in sizes], rotation=0 if len(sizes) <= 7 else 45)
@@ -63,30 +62,25 @@ def draw_ratios(ax, pairs, ys, level) -> None:
         s.set_visible(False)
 
 
-def _table(txt, pairs, ys, level) -> None:
-    """Difference, both intervals and the verdict of each pair beside the difference panel."""
-    txt.set_axis_off()
-    tf = txt.get_yaxis_transform()
-    x = dict(COLUMNS)
+def _table(pairs, level) -> tuple[list, list]:
+    """The heads and rows of the difference, both intervals and the verdict of each pair
+    beside the difference panel."""
     tost = f"{1 - 2 * (1 - level):g}"
-    for p, y in zip(pairs, ys):
+    heads = ["a - b", f"{level:g} interval", f"{tost} TOST", "verdict"]
+    rows = []
+    for p in pairs:
         c = p.comparison
         if c is None:
-            txt.text(0.0, y, "not compared", fontsize=9, va="center", color=style.GREY,
-                     transform=tf)
+            rows.append(("not compared", {"color": style.GREY}))
             continue
-        txt.text(x["a - b"], y, f"{c.difference:+.3f}", fontsize=9, va="center", transform=tf)
-        txt.text(x["interval"], y, style.fmt_ci(*c.ci), fontsize=9, va="center", transform=tf)
-        txt.text(x["tost"], y, style.fmt_ci(*tost_interval(c)), fontsize=9, va="center",
-                 fontweight="bold", transform=tf)
         status, _, reason = c.verdict.partition(" (")
-        txt.text(x["verdict"], y, status + (f"\n({reason}" if reason else ""), va="center",
-                 fontsize=9 if not reason else 8, linespacing=1.1, transform=tf,
-                 fontweight="bold" if status != "inconclusive" else "normal")
-    heads = {"interval": f"{level:g} interval", "tost": f"{tost} TOST"}
-    for col, pos in COLUMNS:
-        txt.text(pos, -0.9, heads.get(col, col), fontsize=9.5, fontweight="bold", va="center",
-                 transform=tf)
+        judged = {"fontweight": "bold" if status != "inconclusive" else "normal"}
+        if reason:
+            judged.update(fontsize=8, linespacing=1.1)
+        rows.append([f"{c.difference:+.3f}", style.fmt_ci(*c.ci),
+                     (style.fmt_ci(*tost_interval(c)), {"fontweight": "bold"}),
+                     (status + (f"\n({reason}" if reason else ""), judged)])
+    return heads, rows
 
 
 def draw_comparison(ax, data, pairs, txt=None, ratios=None) -> None:
@@ -128,7 +122,7 @@ def draw_comparison(ax, data, pairs, txt=None, ratios=None) -> None:
     ax.set_title(f"difference of exponents{bars}\n(shaded: equivalence margin)", loc="left",
                  fontsize=10)
     if txt is not None:
-        _table(txt, pairs, ys, data.level)
+        draw_text_table(txt, *_table(pairs, data.level), ys, -0.9, fontsize=9)
     if ratios is not None:
         draw_ratios(ratios, pairs, ys, data.level)
 

@@ -10,10 +10,10 @@ from matplotlib.figure import Figure
 from .. import style
 from ..verdicts import excluded_sizes, verdict
 from .common import axes_list, report_data
+from .text_table import draw_text_table, table_width
 
-#: Where the table's columns start, as a fraction of the table axes' width.
-COLUMNS = (("exponent", 0.0), ("interval", 0.16), ("ok/all", 0.43), ("left out", 0.54),
-           ("verdict", 0.69))
+#: The table's font size, in points.
+TABLE_FONTSIZE = 9.5
 
 
 def _left_out_cell(fit) -> str:
@@ -23,30 +23,23 @@ def _left_out_cell(fit) -> str:
     return ", ".join(str(n) for n in sizes) if len(sizes) <= 3 else f"{len(sizes)} sizes"
 
 
-def _table(txt, data, items, ys, head_y) -> None:
-    """The numbers beside the forest: exponent, interval, cells, sizes left out, verdict."""
-    tf = txt.get_yaxis_transform()
-    x = dict(COLUMNS)
-    for it, yy in zip(items, ys):
+def _table(data, items) -> tuple[list, list]:
+    """The heads and rows of the numbers beside the forest: exponent, interval, cells, sizes
+    left out, verdict."""
+    heads = ["exponent", f"{data.level:g} interval", "ok/all", "left out", "verdict"]
+    rows = []
+    for it in items:
         f = it.fit
-        v = verdict(it)
-        if f is not None:
-            cells = [("exponent", f"{f.exponent:.3f}"), ("interval", style.fmt_ci(*f.ci)),
-                     ("ok/all", f"{f.n_ok}/{f.n_ok + f.n_failed}"),
-                     ("left out", _left_out_cell(f))]
-        else:
-            cells = [("exponent", "-")]
-        for col, text in cells:
-            txt.text(x[col], yy, text, ha="left", va="center", fontsize=9.5, transform=tf)
         # "status (reason)": the reason on a second, smaller line
-        status, _, reason = v.partition(" (")
-        txt.text(x["verdict"], yy, status + (f"\n({reason}" if reason else ""), ha="left",
-                 va="center", fontsize=9.5 if not reason else 8.5, linespacing=1.1,
-                 transform=tf)
-    heads = {"interval": f"{data.level:g} interval"}
-    for col, pos in COLUMNS:
-        txt.text(pos, head_y, heads.get(col, col), ha="left", va="center", fontsize=9.5,
-                 fontweight="bold", transform=tf)
+        status, _, reason = verdict(it).partition(" (")
+        judged = (status + f"\n({reason}", {"fontsize": TABLE_FONTSIZE - 1, "linespacing": 1.1}
+                  ) if reason else status
+        if f is None:
+            rows.append(["-", "", "", "", judged])
+        else:
+            rows.append([f"{f.exponent:.3f}", style.fmt_ci(*f.ci),
+                         f"{f.n_ok}/{f.n_ok + f.n_failed}", _left_out_cell(f), judged])
+    return heads, rows
 
 
 def draw_exponents(ax, data, items, txt=None) -> None:
@@ -103,8 +96,8 @@ def draw_exponents(ax, data, items, txt=None) -> None:
     ax.grid(axis="y", visible=False)
     ax.tick_params(axis="y", length=0)
     if txt is not None:
-        txt.set_axis_off()
-        _table(txt, data, items, ys, (min(ys) - 1.0) if ys else 0)
+        heads, rows = _table(data, items)
+        draw_text_table(txt, heads, rows, ys, (min(ys) - 1.0) if ys else 0, TABLE_FONTSIZE)
 
 
 def plot_exponents(results, rows=None, *, ax=None, **options):
@@ -129,8 +122,11 @@ def plot_exponents(results, rows=None, *, ax=None, **options):
         raise ValueError(f"rows: no (target, estimator) {missing[0]} in the results")
     items = [data.fits[k] for k in keys]
     if ax is None:
-        fig = Figure(figsize=(11.0, 1.2 + 0.42 * max(len(items), 3)), layout="constrained")
-        forest, txt = fig.subplots(1, 2, sharey=True, width_ratios=(1.0, 1.1))
+        # the table's axes as wide as its text, the forest's 5 inches, 3 for the labels
+        table = table_width(*_table(data, items), TABLE_FONTSIZE) / 72 + 0.2
+        fig = Figure(figsize=(8.0 + table, 1.2 + 0.42 * max(len(items), 3)),
+                     layout="constrained")
+        forest, txt = fig.subplots(1, 2, sharey=True, width_ratios=(5.0, table))
     else:
         axes = axes_list(ax, 1 if not isinstance(ax, (list, tuple)) else 2,
                          "panels (forest, table)")

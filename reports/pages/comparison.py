@@ -31,7 +31,8 @@ def _target_pages(data, target):
             f"band: TOST shows |difference| < {data.margin:g}), different (the thin "
             f"{data.level:g} line excludes 0), inconclusive (neither); a reason in brackets "
             f"names cells that make the comparison unreliable. Right: the ratio of geometric-"
-            f"mean risks a / b at each n; blue: a has the lower risk, red: b has.",
+            f"mean risks a / b at each n, for every pair (compared or not) and every n (plateau "
+            f"sizes included); blue: a has the lower risk, red: b has.",
         ]
         cautions = [f"{p.a} vs {p.b}: not compared ({p.error})" for p in chunk if p.error]
         for p in chunk:
