@@ -1,0 +1,255 @@
+"""Refresh what docs/results.md quotes from the published study, without retraining.
+
+    python docs/build_results.py            # rewrite the quoted blocks, the PNGs, the PDF
+    python docs/build_results.py --check    # exit 1 if a quoted block is out of date
+
+docs/results.md is prose written by hand around blocks that this script writes: each sits
+between ``<!-- begin NAME -->`` and ``<!-- end NAME -->``. The ``fit`` and ``compare``
+blocks are the verbatim output of ``nprates fit results/published`` and ``nprates compare
+results/published ssm transformer``; the other blocks are tables computed here from the
+same results directory with the same fits. The figures (docs/results-*.png) are drawn by
+the functions the PDF report uses, and docs/results.pdf is ``nprates report
+results/published -o docs/results.pdf``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nprates.analysis import fit_rate, read_results_dir, risk_ratios
+from nprates.cli import main as cli
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "results" / "published"
+DOC = ROOT / "docs" / "results.md"
+NEURAL = ("ssm", "transformer", "mlp")
+BASELINE = "mlp"
+
+
+def cli_output(*argv: str) -> str:
+    """What ``nprates ARGV``, run in the repository's root, prints on stdout (it must
+    exit 0)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), working_directory(ROOT):
+        status = cli(list(argv))
+    if status != 0:
+        raise RuntimeError(f"nprates {' '.join(argv)} exited with {status}")
+    return out.getvalue()
+
+
+@contextlib.contextmanager
+def working_directory(path: Path):
+    before = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def text_block(text: str) -> str:
+    return "```text\n" + text.rstrip("\n") + "\n```"
+
+
+def relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def fits(table: pd.DataFrame) -> dict:
+    """(target, estimator) -> RateFit, or the reason there is none (the defaults of
+    ``nprates fit``)."""
+    out = {}
+    for (target, estimator), _ in table.groupby(["target", "estimator"], sort=True):
+        try:
+            out[target, estimator] = fit_rate(table, estimator=estimator, target=target)
+        except ValueError as exc:
+            out[target, estimator] = str(exc)
+    return out
+
+
+def draws_block(table: pd.DataFrame, fitted: dict) -> str:
+    """The exponent of each target draw fitted on its own, beside the class exponent."""
+    draws = sorted(int(d) for d in table["draw"].unique())
+    head = ("| target | estimator | " + " | ".join(f"draw {d}" for d in draws)
+            + " | class exponent [95% CI] | theory |")
+    lines = [head, "|" + "---|" * (4 + len(draws))]
+    for (target, estimator), fit in fitted.items():
+        if isinstance(fit, str):
+            cells = ["no fit"] * len(draws) + ["no fit (see the fit table's warnings)", "-"]
+        else:
+            per = fit.draw_exponents.set_index("draw")["exponent"]
+            cells = [f"{per[d]:.3f}" if d in per.index and np.isfinite(per[d]) else "-"
+                     for d in draws]
+            cells += [f"{fit.exponent:.3f} [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]",
+                      f"{fit.theory_exponent:.3f}"]
+        lines.append(f"| {target} | {estimator} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def cells_block(table: pd.DataFrame, fitted: dict) -> str:
+    """Per (target, estimator): finished cells, cells at the epoch cap, plateau sizes left
+    out, the sizes fitted and the compute spent."""
+    lines = ["| target | estimator | cells ok / all | at the cap | plateau sizes (left out) "
+             "| sizes fitted | compute (CPU h) |", "|---|---|---|---|---|---|---|"]
+    for (target, estimator), rows in table.groupby(["target", "estimator"], sort=True):
+        ok = int((rows["status"] == "ok").sum())
+        stopped = rows["stopped_by"].fillna("").astype(str)
+        cap = (f"{int((stopped == 'cap').sum())} ({(stopped == 'cap').mean():.0%})"
+               if (stopped != "").any() else "-")
+        plateau = sorted(int(n) for n, g in rows.groupby("n")
+                         if 2 * int(g["trivial"].fillna(False).astype(bool).sum()) > len(g))
+        fit = fitted[target, estimator]
+        sizes = "none (fewer than 3 left)" if isinstance(fit, str) else \
+            f"{min(fit.sizes)} ... {max(fit.sizes)} ({len(fit.sizes)})"
+        hours = rows["fit_seconds"].sum() / 3600
+        lines.append(f"| {target} | {estimator} | {ok} / {len(rows)} | {cap} | "
+                     f"{', '.join(map(str, plateau)) or 'none'} | {sizes} | {hours:.2f} |")
+    return "\n".join(lines)
+
+
+def baseline_block(table: pd.DataFrame) -> str:
+    """The static baseline's risk against each sequence model's at the largest n
+    (``risk_ratios``: paired by draw and replicate), over all draws and per draw."""
+    n = int(table["n"].max())
+    lines = [f"| target | {BASELINE} against | ratio of risks {BASELINE} / other at n = {n} "
+             "[95% CI] | pairs | ratio per draw |", "|---|---|---|---|---|"]
+    for target in sorted(table["target"].unique()):
+        for other in ("ssm", "transformer"):
+            row = risk_ratios(table, BASELINE, other, target=target).set_index("n").loc[n]
+            per = []
+            for d in sorted(table["draw"].unique()):
+                one = risk_ratios(table[table["draw"] == d], BASELINE, other,
+                                  target=target).set_index("n")["ratio"]
+                per.append(f"{one[n]:.2f}" if n in one.index else "-")
+            lines.append(f"| {target} | {other} | {row['ratio']:.2f} [{row['ci_low']:.2f}, "
+                         f"{row['ci_high']:.2f}] | {int(row['n_pairs'])} | {', '.join(per)} |")
+    return "\n".join(lines)
+
+
+def slopes_block(table: pd.DataFrame, fitted: dict) -> str:
+    """Local exponents between consecutive fitted sizes, with their 95% intervals, for
+    every fit: where along n the fitted exponent comes from."""
+    sizes = sorted(int(n) for n in table["n"].unique())
+    steps = list(zip(sizes, sizes[1:]))
+    lines = ["| target | estimator | " + " | ".join(f"{a} to {b}" for a, b in steps) + " |",
+             "|---|---|" + "---|" * len(steps)]
+    for (target, estimator), fit in fitted.items():
+        if isinstance(fit, str):
+            continue
+        local = {(int(r.n_low), int(r.n_high)): r for r in fit.local_slopes.itertuples()}
+        cells = [f"{local[s].exponent:.2f} [{local[s].ci_low:.2f}, {local[s].ci_high:.2f}]"
+                 if s in local else "-" for s in steps]
+        lines.append(f"| {target} | {estimator} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ratios_block(table: pd.DataFrame) -> str:
+    """The SSM's risk against the Transformer's at every n (``risk_ratios``: paired by draw
+    and replicate), for every class, including those where a rate cannot be fitted."""
+    sizes = sorted(int(n) for n in table["n"].unique())
+    lines = ["| target | " + " | ".join(f"n = {n}" for n in sizes) + " |",
+             "|---|" + "---|" * len(sizes)]
+    for target in sorted(table["target"].unique()):
+        ratios = risk_ratios(table, "ssm", "transformer", target=target).set_index("n")
+        cells = [f"{ratios.at[n, 'ratio']:.2f} [{ratios.at[n, 'ci_low']:.2f}, "
+                 f"{ratios.at[n, 'ci_high']:.2f}]" if n in ratios.index else "-" for n in sizes]
+        lines.append(f"| {target} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def levels_block(table: pd.DataFrame) -> str:
+    """The median risk as a fraction of the risk of predicting the mean (``null_risk``), per
+    target, estimator and n: near 1 is the trivial plateau, which a rate fit leaves out."""
+    level = table.assign(level=table["risk"] / table["null_risk"])
+    median = level.pivot_table(index=["target", "estimator"], columns="n", values="level",
+                               aggfunc="median")
+    lines = ["| target | estimator | " + " | ".join(f"n = {n}" for n in median.columns) + " |",
+             "|---|---|" + "---|" * len(median.columns)]
+    for (target, estimator), row in median.iterrows():
+        lines.append(f"| {target} | {estimator} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    return "\n".join(lines)
+
+
+def compute_block(table: pd.DataFrame) -> str:
+    """Compute spent per estimator: the sum of the cells' fit times, each cell trained on
+    one thread (a batched task's time is shared among its replicates)."""
+    lines = ["| estimator | cells | compute (CPU h) | median seconds per cell at the largest n |",
+             "|---|---|---|---|"]
+    top = table["n"].max()
+    for estimator, rows in table.groupby("estimator", sort=True):
+        at_top = rows.loc[rows["n"] == top, "fit_seconds"].median()
+        lines.append(f"| {estimator} | {len(rows)} | {rows['fit_seconds'].sum() / 3600:.2f} "
+                     f"| {at_top:.1f} |")
+    lines.append(f"| all | {len(table)} | {table['fit_seconds'].sum() / 3600:.2f} | |")
+    return "\n".join(lines)
+
+
+def blocks() -> dict:
+    """Every quoted block of docs/results.md, by name."""
+    table = read_results_dir(RESULTS)
+    fitted = fits(table)
+    where = relative(RESULTS)
+    return {
+        "fit": text_block(cli_output("fit", where)),
+        "compare": text_block(cli_output("compare", where, "ssm", "transformer")),
+        "draws": draws_block(table, fitted),
+        "slopes": slopes_block(table, fitted),
+        "cells": cells_block(table, fitted),
+        "baseline": baseline_block(table),
+        "ratios": ratios_block(table),
+        "levels": levels_block(table),
+        "compute": compute_block(table),
+    }
+
+
+BLOCK = re.compile(r"(<!-- begin (?P<name>[a-z]+) -->\n)(?P<body>(?:.*?\n)?)(<!-- end (?P=name) -->)",
+                   re.S)
+
+
+def refreshed(doc: str, new: dict) -> str:
+    """``doc`` with every block replaced by its new text (each block must exist)."""
+    missing = set(new) - set(m["name"] for m in BLOCK.finditer(doc))
+    if missing:
+        raise ValueError(f"docs/results.md has no block named {sorted(missing)}")
+    return BLOCK.sub(lambda m: m.group(1) + new[m["name"]] + "\n" + m.group(4), doc)
+
+
+def figures() -> None:
+    """The rate curves and the exponent forest as PNGs, and the PDF report."""
+    from nprates.reports import plot_exponents, plot_rates
+
+    table = read_results_dir(RESULTS)
+    plot_rates(table).savefig(ROOT / "docs" / "results-rates.png", dpi=90)
+    plot_exponents(table).savefig(ROOT / "docs" / "results-exponents.png", dpi=90)
+    cli_output("report", relative(RESULTS), "-o", "docs/results.pdf")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if docs/results.md is not what the results give")
+    args = parser.parse_args(argv)
+    doc = DOC.read_text()
+    new = refreshed(doc, blocks())
+    if args.check:
+        if new != doc:
+            print("docs/results.md is out of date: run python docs/build_results.py",
+                  file=sys.stderr)
+            return 1
+        return 0
+    DOC.write_text(new)
+    figures()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The published CPU study (docs/results.md): its cells are the study in
+examples/results.toml, complete, and the page quotes them as they are."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from nprates.analysis import fit_rate, read_results_dir
+from nprates.studies.seeds import draw_slot
+from nprates.studies.spec import Study
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "results" / "published"
+NEURAL = ("ssm", "transformer", "mlp")
+
+
+@pytest.fixture(scope="module")
+def study() -> Study:
+    return Study.from_toml(ROOT / "examples" / "results.toml")
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return read_results_dir(RESULTS)
+
+
+def test_the_results_are_the_published_spec(study):
+    assert Study.from_toml(RESULTS / "study.toml") == study
+    # the issue's design: three classes, SSM, Transformer, oracle and a static baseline,
+    # two decades of n, at least 5 replicates and 3 draws
+    assert set(study.targets) == {"mixed", "anisotropic", "selection"}
+    assert set(study.estimators) == {"ssm", "transformer", "oracle", "mlp"}
+    assert max(study.sizes) / min(study.sizes) >= 100
+    assert study.replicates >= 5 and study.target_draws >= 3
+
+
+def test_every_cell_is_present_and_is_the_cell_of_the_spec(study, table):
+    expected = {study.cell_key(draw_slot(t, d), e, n, r)
+                for t in study.targets for d in range(study.target_draws)
+                for e in study.estimators for n in study.sizes
+                for r in range(study.replicates)}
+    keys = []
+    for path in (RESULTS / "cells").glob("*.json"):
+        keys.append(json.loads(path.read_text())["row"]["cell_key"])
+    assert len(keys) == len(set(keys)) == len(expected) == 1260
+    assert set(keys) == expected
+    assert (table["status"] == "ok").all()
+
+
+def test_caps_and_plateaus_leave_the_fits_clean(table):
+    neural = table[table["estimator"].isin(NEURAL)]
+    assert (neural["stopped_by"] == "cap").mean() < 0.10
+    for (target, estimator), _ in table.groupby(["target", "estimator"]):
+        try:
+            fit = fit_rate(table, estimator=estimator, target=target)
+        except ValueError:
+            continue  # no fit: docs/results.md says why
+        if fit.excluded_sizes:
+            assert max(fit.excluded_sizes) < min(fit.sizes), (target, estimator)
+
+
+def test_the_page_quotes_the_cells_and_the_readme_links_it():
+    spec = importlib.util.spec_from_file_location("build_results",
+                                                  ROOT / "docs" / "build_results.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    assert build.main(["--check"]) == 0
+    page = (ROOT / "docs" / "results.md").read_text()
+    for figure in ("results-rates.png", "results-exponents.png"):
+        assert f"({figure})" in page and (ROOT / "docs" / figure).stat().st_size > 10_000
+    assert (ROOT / "docs" / "results.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "docs/results.md" in (ROOT / "README.md").read_text()
