@@ -255,3 +255,29 @@ def test_risk_ratios_are_drawn_for_pairs_without_a_comparison():
     assert "not compared" in [t.get_text() for t in txt.texts]
     cells = [t.get_text() for t in heat.texts if round(t.get_position()[1]) == row]
     assert cells == ["2.00*", "-", "-", "-", "-"]  # n = 64 only
+
+
+def test_the_rate_legend_hides_no_point(tmp_path):
+    """A plateau at large n sits where an upper-right legend would be: the legend goes to
+    the corner that needs the least room, and the axis makes that room (on the standalone
+    figure and on the report's page)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    t = table()
+    flat = t[t["estimator"] == "oracle"].assign(estimator="mlp")
+    flat["risk"] = t["risk"].max() * (1 + 0.01 * flat["replicate"])  # high and flat
+    both = pd.concat([t, flat], ignore_index=True)
+    page = rates.pages(build_report(both, tmp_path / "r.pdf", n_boot=N_BOOT,
+                                    sections=["rates"], date=DATE).data)[0]
+    for fig in (plot_rates(both, n_boot=N_BOOT), page):
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        ax = next(a for a in fig.axes if a.get_legend() is not None)
+        box = ax.get_legend().get_window_extent(renderer)
+        marked = [np.column_stack(ln.get_data()) for ln in ax.lines
+                  if ln.get_marker() not in (None, "None", "") and len(ln.get_xdata())]
+        shown = np.vstack([c.get_offsets() for c in ax.collections
+                           if isinstance(c, PathCollection) and len(c.get_offsets())] + marked)
+        xy = ax.transData.transform(shown.astype(float))
+        inside = ((xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1)
+                  & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1))
+        assert not inside.any(), shown[inside][:3]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import matplotlib
 import numpy as np
 
 from nprates.analysis import t_interval
@@ -11,6 +12,12 @@ from nprates.analysis import t_interval
 from .. import style
 from ..verdicts import excluded_sizes
 from .common import axes_list, grid_figure, one_target, report_data
+from .text_table import text_width
+
+
+#: The legend's font size (points) and handle length (font sizes) inside a panel.
+LEGEND_FONTSIZE = 8.0
+LEGEND_HANDLE = 1.8
 
 
 def mean_band(per, level):
@@ -47,7 +54,7 @@ def draw_rates(ax, data, target, legend_outside=False) -> None:
     sizes = data.sizes(target)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    anchors, seen = [], []
+    anchors, seen, points = [], [], []  # seen: risks for the limits; points: (n, risk) drawn
     n_bad_ests = 0
     any_left_out = False
     for i, est in enumerate(ests):
@@ -57,6 +64,7 @@ def draw_rates(ax, data, target, legend_outside=False) -> None:
         rows = data.rows(target, est)
         ok = rows[(rows["status"] == "ok") & (rows["risk"] > 0)]
         seen += list(ok["risk"])
+        points += list(zip(ok["n"] * dodge, ok["risk"]))
         ax.scatter(ok["n"] * dodge, ok["risk"], s=14, color=c, alpha=0.45, marker=st["marker"],
                    linewidths=0, zorder=2)
         item = data.fits[(target, est)]
@@ -76,6 +84,8 @@ def draw_rates(ax, data, target, legend_outside=False) -> None:
                         ms=7, color=c, mfc="white", mew=1.2, zorder=4)
             fitted = f.per_n[f.per_n["n"].isin(f.sizes)]
             seen += list(fitted["fitted_risk"])
+            points += list(zip(n * dodge, mean)) + list(zip(n[good], hi[good]))
+            points += list(zip(fitted["n"], fitted["fitted_risk"]))
             label = f"{est}:  {f.exponent:.3f}  {style.fmt_ci(*f.ci)}"
             ax.plot(fitted["n"], fitted["fitted_risk"], color=c, lw=1.8, zorder=3, label=label)
             if len(mean):
@@ -117,8 +127,48 @@ def draw_rates(ax, data, target, legend_outside=False) -> None:
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
                   title=title, title_fontsize=9, fontsize=9.5, handlelength=2.2)
     else:
-        ax.legend(loc="upper right", title=title, title_fontsize=8, fontsize=8,
-                  handlelength=1.8)
+        labels = ax.get_legend_handles_labels()[1]
+        loc = _legend_corner(ax, labels, title, LEGEND_FONTSIZE, LEGEND_HANDLE, points)
+        ax.legend(loc=loc, title=title, title_fontsize=LEGEND_FONTSIZE,
+                  fontsize=LEGEND_FONTSIZE, handlelength=LEGEND_HANDLE)
+
+
+def _legend_corner(ax, labels, title, size, handlelength, points) -> str:
+    """The corner of ``ax`` for a legend of ``labels`` under ``title`` (font ``size``
+    points) that hides no point of ``points`` ((n, risk) pairs) at the least cost, the log
+    y axis stretched at the top (upper corners) or bottom (lower corners) to make room.
+
+    The legend's size is measured from its texts (matplotlib lays a legend out only at draw
+    time), the axes' from its position; a legend never takes more than 60% of the height.
+    Ties go to the upper right.
+    """
+    fig = ax.figure
+    rc = matplotlib.rcParams
+    pad = 2 * (rc["legend.borderpad"] + rc["legend.borderaxespad"]) * size
+    width = max([text_width(label, size) for label in labels] or [0.0])
+    width = max(width + (handlelength + rc["legend.handletextpad"]) * size,
+                text_width(title, size)) + pad
+    height = len(labels) * (1.2 + rc["legend.labelspacing"]) * size + 1.5 * size + pad
+    box = ax.get_position()
+    wide = min(1.0, 1.1 * width / (box.width * fig.get_figwidth() * 72))
+    share = min(0.6, 1.1 * height / (box.height * fig.get_figheight() * 72))
+    (x0, x1), (y0, y1) = np.log(ax.get_xlim()), np.log(ax.get_ylim())
+    xy = np.array([(math.log(n), math.log(r)) for n, r in points
+                   if n > 0 and r > 0 and np.isfinite(r)]).reshape(-1, 2)
+    x = (xy[:, 0] - x0) / (x1 - x0) if x1 > x0 else np.zeros(len(xy))
+    best = None
+    for loc in ("upper right", "upper left", "lower left", "lower right"):
+        under = xy[(x >= 1 - wide) if loc.endswith("right") else (x <= wide), 1]
+        lo, hi = y0, y1
+        if len(under) and loc.startswith("upper"):
+            hi = max(y1, y0 + (under.max() - y0) / (1 - share))
+        elif len(under):
+            lo = min(y0, (under.min() - share * y1) / (1 - share))
+        if best is None or hi - lo < best[0] - 1e-12:
+            best = (hi - lo, loc, lo, hi)
+    _, loc, lo, hi = best
+    ax.set_ylim(math.exp(lo), math.exp(hi))
+    return loc
 
 
 def plot_rates(results, target=None, *, ax=None, legend_outside=False, **options):
