@@ -75,3 +75,24 @@ def test_the_page_quotes_the_cells_and_the_readme_links_it():
         assert f"({figure})" in page and (ROOT / "docs" / figure).stat().st_size > 10_000
     assert (ROOT / "docs" / "results.pdf").read_bytes()[:5] == b"%PDF-"
     assert "docs/results.md" in (ROOT / "README.md").read_text()
+
+
+def test_the_report_title_page_has_no_overlapping_text(tmp_path):
+    """The published study's long estimator settings push the exponent table down: it
+    shows the rows that fit above the caption and says where the rest are."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from nprates.reports import build_report
+    from nprates.reports.pages import title
+
+    report = build_report(RESULTS, tmp_path / "r.pdf", sections=["title"], n_boot=200)
+    fig = title.page(report.data, date="2026-01-01")[0]
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    boxes = [(t.get_window_extent(renderer), t.get_text()) for t in fig.texts
+             if t.get_text().strip()]
+    clashes = [(a[1][:30], b[1][:30]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+               if a[0].overlaps(b[0])]
+    assert clashes == []
+    text = " ".join(t for _, t in boxes)
+    assert "SSMRegressor (width=rate(c=4, min=12, max=64, multiple=4)" in text
+    assert "on the exponent page" in text  # 12 rows do not fit under these settings

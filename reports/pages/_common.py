@@ -44,8 +44,23 @@ def caption(fig, paragraphs, cautions=(), max_lines: int = 11, overflow_hint: bo
     numbered. Lines beyond ``max_lines`` are left out and a pointer to the notes page
     takes their place.
     """
-    size = style.CAPTION_SIZE
-    width = style.chars_per_line(RIGHT - LEFT, size)
+    lines = caption_lines(paragraphs, cautions, max_lines, overflow_hint)
+    if not lines:
+        return FOOTER_TOP
+    y0 = FOOTER_TOP + 0.01
+    # the caption is drawn as one text block from its bottom up
+    fig.text(LEFT, y0, "\n".join(lines), fontsize=style.CAPTION_SIZE, va="bottom", ha="left",
+             linespacing=1.35, color="#222222")
+    top = caption_top(lines)
+    fig.add_artist(Line2D([LEFT, RIGHT], [top - 0.007, top - 0.007], color=style.LIGHT,
+                              lw=0.8, transform=fig.transFigure))
+    return top
+
+
+def caption_lines(paragraphs, cautions=(), max_lines: int = 11,
+                  overflow_hint: bool = True) -> list:
+    """The wrapped lines ``caption`` draws (its arguments)."""
+    width = style.chars_per_line(RIGHT - LEFT, style.CAPTION_SIZE)
     lines = []
     for p in paragraphs:
         if p:
@@ -60,17 +75,14 @@ def caption(fig, paragraphs, cautions=(), max_lines: int = 11, overflow_hint: bo
         lines = lines[:max_lines - 1]
         if overflow_hint:
             lines.append("(continued on the 'Notes and cautions' page at the end of the report)")
+    return lines
+
+
+def caption_top(lines) -> float:
+    """The figure y above a caption of ``lines`` (``caption_lines``), its rule included."""
     if not lines:
         return FOOTER_TOP
-    h = line_height(size)
-    y0 = FOOTER_TOP + 0.01
-    # the caption is drawn as one text block from its bottom up
-    fig.text(LEFT, y0, "\n".join(lines), fontsize=size, va="bottom", ha="left",
-             linespacing=1.35, color="#222222")
-    top = y0 + h * len(lines)
-    fig.add_artist(Line2D([LEFT, RIGHT], [top + 0.008, top + 0.008], color=style.LIGHT,
-                              lw=0.8, transform=fig.transFigure))
-    return top + 0.015
+    return FOOTER_TOP + 0.01 + line_height(style.CAPTION_SIZE) * len(lines) + 0.015
 
 
 def footer(fig, left_text: str, number: int, total: int) -> None:

@@ -8,7 +8,8 @@ import numpy as np
 
 from .. import style
 from ..verdicts import verdict
-from ._common import LEFT, RIGHT, caption, heading, key_values, new_page, table
+from ._common import (LEFT, RIGHT, caption, caption_lines, caption_top, heading, key_values,
+                      line_height, new_page, table)
 
 _SMOOTHNESS_KEYS = ("kind", "a0", "alpha", "features", "window")
 
@@ -51,9 +52,22 @@ def estimator_text(spec) -> str:
     cls = str(spec.get("class", "?"))
     params = spec.get("params") or {}
     if params:
-        shown = ", ".join(f"{k}={v}" for k, v in params.items())
+        shown = ", ".join(f"{k}={_param_text(v)}" for k, v in params.items())
         return f"{cls} ({shown})"
     return cls
+
+
+def _param_text(value) -> str:
+    """A hyperparameter as a study file's reader would write it, without Python's quotes: a
+    size rule as ``rate(c=4, min=12, max=64, multiple=4)``, lists and floats short."""
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k}={_param_text(v)}" for k, v in value.items() if k != "rule")
+        return f"{value['rule']}({inner})" if "rule" in value else "{" + inner + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_param_text(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def versions_text(versions: dict) -> str:
@@ -131,8 +145,7 @@ def page(data, title=None, date=""):
         if t.get_text() in data.styles and t.get_fontweight() == "bold":
             t.set_color(data.styles[t.get_text()]["color"])
 
-    y = min(y_left, y_right) - 0.02
-    y = heading(fig, LEFT, y, "Measured exponents β (risk ~ n^-β)")
+    top = min(y_left, y_right) - 0.02
     order = {(t, e): i for i, (t, e) in enumerate(
         (t, e) for t in data.targets for e in data.estimators_of(t))}
     ft = data.fit_table.copy()
@@ -154,11 +167,6 @@ def page(data, title=None, date=""):
         rows = [r[1:] for r in rows]
     ecol = 1 if show_target else 0
     colors = [data.styles.get(r[ecol], {}).get("color") for r in rows]
-    max_rows = max(3, int((y - 0.2) / (9.5 * 1.55 * (1 / (style.PAGE_SIZE[1] * 72)))) - 1)
-    shown = rows[:max_rows]
-    table(fig, LEFT, RIGHT, y, header, shown, fracs, colors=colors[:max_rows], color_col=ecol,
-          aligns=["left"] * (len(header) - 5) + ["right", "center", "right",
-                                                            "center", "left"])
     paras = [
         "This report measures how fast each estimator's excess risk (its mean squared error "
         "against the noise-free target on fresh test sequences) falls as the number n of "
@@ -170,8 +178,30 @@ def page(data, title=None, date=""):
         "risk falls significantly more slowly; 'faster': more quickly than the worst case "
         "of the class; 'inconclusive': too little data to tell.",
     ]
-    if len(shown) < len(rows):
-        paras.append(f"{len(rows) - len(shown)} more rows of this table appear on the "
-                     f"exponent page.")
-    caption(fig, paras)
+    shown, below = _rows_that_fit(top, len(rows), paras)
+    if shown:
+        y = heading(fig, LEFT, top, "Measured exponents β (risk ~ n^-β)")
+        table(fig, LEFT, RIGHT, y, header, rows[:shown], fracs, colors=colors[:shown],
+              color_col=ecol, size=TABLE_SIZE,
+              aligns=["left"] * (len(header) - 5) + ["right", "center", "right", "center",
+                                                     "left"])
+    caption(fig, paras + below)
     return [fig]
+
+
+#: The font size of the title page's exponent table, in points.
+TABLE_SIZE = 9.5
+
+
+def _rows_that_fit(top: float, n_rows: int, paras: list) -> tuple[int, list]:
+    """How many rows of the exponent table fit between ``top`` (figure y) and the caption,
+    and the caption's extra paragraph saying where the rest are (empty when all fit)."""
+    row = line_height(TABLE_SIZE, 1.55)
+    head = top - line_height(12.5, 1.6)  # below the table's heading
+    for shown in range(n_rows, -1, -1):
+        below = ([] if shown == n_rows else
+                 [f"{n_rows - shown} more rows of this table appear on the exponent page."
+                  if shown else "The measured exponents are on the exponent page."])
+        if head - (1 + shown) * row - 0.01 >= caption_top(caption_lines(paras + below)):
+            return shown, below
+    return 0, ["The measured exponents are on the exponent page."]
