@@ -176,8 +176,10 @@ def _opt_gap(ax, data, target) -> None:
     ax.set_xscale("log")
     ax.set_yscale("symlog", linthresh=min(scale) if scale else 1e-4)
     style.log_ticks(ax, data.sizes(target))
-    ylo, yhi = ax.get_ylim()
-    ax.set_ylim(ylo, yhi * 30)  # room for the legend above the data
+    # room for the legend above the data: 0.45 of the data's height, in symlog units
+    scale = ax.yaxis.get_transform()
+    lo, hi = scale.transform(np.array(ax.get_ylim()))
+    ax.set_ylim(ax.get_ylim()[0], float(scale.inverted().transform(hi + 0.45 * (hi - lo))))
     ax.set_xlabel("n (training sequences, log scale)")
     ax.set_ylabel("training MSE - σ²  (symlog)")
     ax.legend(fontsize=7.5, loc="upper center", ncol=3, columnspacing=1.0, handlelength=1.6)
