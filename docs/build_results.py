@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from nprates.analysis import fit_rate, read_results_dir, risk_ratios
+from nprates.analysis.layout import layout
 from nprates.cli import main as cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,8 +106,8 @@ def cells_block(table: pd.DataFrame, fitted: dict) -> str:
         stopped = rows["stopped_by"].fillna("").astype(str)
         cap = (f"{int((stopped == 'cap').sum())} ({(stopped == 'cap').mean():.0%})"
                if (stopped != "").any() else "-")
-        plateau = sorted(int(n) for n, g in rows.groupby("n")
-                         if 2 * int(g["trivial"].fillna(False).astype(bool).sum()) > len(g))
+        lay = layout(table, target, [estimator], keep_plateau=True, rate=False)
+        plateau = [int(n) for n in lay.sizes[lay.plateau[0]]]  # the fits' own rule
         fit = fitted[target, estimator]
         sizes = "none (fewer than 3 left)" if isinstance(fit, str) else \
             f"{min(fit.sizes)} ... {max(fit.sizes)} ({len(fit.sizes)})"

@@ -13,6 +13,7 @@ from ..verdicts import tost_interval, tost_level
 from .common import axes_list, empty_axes_message, one_target, report_data
 from .text_table import draw_text_table
 
+
 def draw_ratios(ax, pairs, ys, level) -> None:
     """Heat map of the geometric-mean risk ratio a / b of each pair at each n (every pair,
     compared or not; plateau sizes included)."""

@@ -105,10 +105,18 @@ def key_values(fig, x, y, items, key_width, width_chars, size=style.BODY_SIZE) -
     return y
 
 
-def heading(fig, x, y, text, size=12.5) -> float:
+HEADING_SIZE = 12.5  # points
+
+
+def heading(fig, x, y, text, size=HEADING_SIZE) -> float:
     fig.text(x, y, text, fontsize=size, fontweight="bold", va="top", ha="left",
              color="#1a1a1a")
-    return y - line_height(size, 1.6)
+    return y - heading_height(size)
+
+
+def heading_height(size=HEADING_SIZE) -> float:
+    """The figure height a ``heading`` of font ``size`` takes."""
+    return line_height(size, 1.6)
 
 
 def table(fig, x0, x1, y, header, rows, fracs, aligns=None, size=9.5, colors=None,

@@ -8,8 +8,8 @@ import numpy as np
 
 from .. import style
 from ..verdicts import verdict
-from ._common import (LEFT, RIGHT, caption, caption_lines, caption_top, heading, key_values,
-                      line_height, new_page, table)
+from ._common import (LEFT, RIGHT, caption, caption_lines, caption_top, heading,
+                      heading_height, key_values, line_height, new_page, table)
 
 _SMOOTHNESS_KEYS = ("kind", "a0", "alpha", "features", "window")
 
@@ -197,7 +197,7 @@ def _rows_that_fit(top: float, n_rows: int, paras: list) -> tuple[int, list]:
     """How many rows of the exponent table fit between ``top`` (figure y) and the caption,
     and the caption's extra paragraph saying where the rest are (empty when all fit)."""
     row = line_height(TABLE_SIZE, 1.55)
-    head = top - line_height(12.5, 1.6)  # below the table's heading
+    head = top - heading_height()  # below the table's heading
     for shown in range(n_rows, -1, -1):
         below = ([] if shown == n_rows else
                  [f"{n_rows - shown} more rows of this table appear on the exponent page."
