@@ -89,7 +89,7 @@ def test_geometric_grid_and_python_objects():
     ('class = "sklearn.linear_model.Ridge"', 'class = "numpy.mean"',
      "estimators.ridge.class: module 'numpy' is not trusted"),
     ('class = "sklearn.linear_model.Ridge"', 'class = "nprates.smoothness.recommended_t_max"',
-     "estimators.ridge.class: 'nprates.smoothness.recommended_t_max' is not a scikit-learn"),
+     "estimators.ridge.class: 'nprates.smoothness.recommended_t_max' is not one of nprates' "),
     ("params = {alpha = 0.1}", "params = {alpah = 0.1}",
      "estimators.ridge.params.alpah: unknown parameter of Ridge"),
     ("params = {alpha = 0.1}", "params = {alpha = -0.1}", "estimators.ridge.params: The 'alpha'"),

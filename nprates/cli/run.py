@@ -49,10 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-failed", action="store_true",
                         help="recompute cells recorded as failed")
     parser.add_argument("--trust", type=module_name, action="append", default=[],
-                        metavar="MODULE", help="let the study import classes and factories "
-                        "from MODULE (and its submodules), besides nprates and scikit-learn; "
-                        "repeatable. A study file is code: trust only modules you know "
-                        "(docs/trust.md)")
+                        metavar="MODULE", help="let the study name the public classes and "
+                        "functions of MODULE (and its public submodules); without it a study "
+                        "may name nprates' and scikit-learn's estimator classes and nprates' "
+                        "targets only. Repeatable; adds to NPRATES_TRUST. A study file is "
+                        "code: trust only modules you know (docs/trust.md)")
     add_progress_options(parser)
     plan.add_round_options(parser)
 
@@ -75,9 +76,6 @@ def _sigterm_as_interrupt():
 
 def run(args) -> int:
     from nprates.studies import Study, StudyIncomplete, run_study
-    from nprates.studies.trust import drop_current_folder
-
-    drop_current_folder()
     study = Study.from_toml(args.study, check=False)
     out = writable_dir(Path(args.out) if args.out else Path("results") / study.name, "--out")
     plan.check_round_options(args)

@@ -13,6 +13,10 @@ OOM killer) fails that task's cells with its exit code, and a fresh worker takes
 place for the other tasks. Workers end when the parent process dies (Linux
 ``PR_SET_PDEATHSIG``, and a watchdog thread elsewhere) and ignore Ctrl-C, which the
 parent handles by stopping them.
+
+Workers (process pool and Dask LocalCluster) start with a safe import path
+(``safe_worker_path``): the current folder is never on it, so a ``selectors.py`` next to
+the study cannot shadow the standard library in a worker (docs/trust.md).
 """
 
 from __future__ import annotations
@@ -111,6 +115,42 @@ class WorkerCrashed(RuntimeError):
         super().__init__(f"the worker process running this cell {how}")
 
 
+#: Environment variable that starts Python in safe-path mode (``python -P``, 3.11+).
+SAFE_PATH_ENV = "PYTHONSAFEPATH"
+
+
+def _current_folder_entries() -> set[str]:
+    return {"", ".", os.getcwd()}
+
+
+@contextmanager
+def safe_worker_path() -> Iterator[None]:
+    """While open, Python processes started from here (spawned workers) do not put the
+    current folder on ``sys.path``: ``PYTHONSAFEPATH=1`` keeps it off their start-up path,
+    and ``spawn_without_current_folder`` off the path a spawned worker copies from us."""
+    previous = os.environ.get(SAFE_PATH_ENV)
+    os.environ[SAFE_PATH_ENV] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(SAFE_PATH_ENV, None)
+        else:
+            os.environ[SAFE_PATH_ENV] = previous
+
+
+@contextmanager
+def spawn_without_current_folder() -> Iterator[None]:
+    """While open, ``sys.path`` lacks the current folder: a process spawned now copies
+    ``sys.path`` (multiprocessing's preparation data), and must not get it."""
+    saved = list(sys.path)
+    sys.path[:] = [p for p in saved if p not in _current_folder_entries()]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
 def _end_with_parent(parent: int) -> None:
     """Make this process end when the process ``parent`` does."""
     if sys.platform.startswith("linux"):
@@ -168,7 +208,8 @@ class WorkerProcesses:
         parent_end, child_end = self.context.Pipe()
         proc = self.context.Process(target=_worker_main, args=(child_end, os.getpid()),
                                     daemon=True, name="nprates-worker")
-        proc.start()
+        with safe_worker_path(), spawn_without_current_folder():
+            proc.start()
         child_end.close()
         self.procs[parent_end] = proc
         return parent_end
@@ -260,15 +301,17 @@ def open_executor(executor, workers: int | None = None,
                 client.close()
         else:
             workers = workers or cores
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
-            try:
-                yield (client.get_executor(pure=False), CELL_THREADS,
-                       f"dask LocalCluster of {_count(workers)} at {cluster.scheduler_address}")
-            finally:
-                client.close()
-                cluster.close()
+            with safe_worker_path():  # the nannies restart workers while the pool is open
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+                client = Client(cluster)
+                try:
+                    yield (client.get_executor(pure=False), CELL_THREADS,
+                           f"dask LocalCluster of {_count(workers)} at "
+                           f"{cluster.scheduler_address}")
+                finally:
+                    client.close()
+                    cluster.close()
     elif _is_client(executor):
         yield executor.get_executor(pure=False), CELL_THREADS, "dask client"
     else:

@@ -1,8 +1,11 @@
 """Resolving import paths (``"module.Class"`` or ``"module:attr.sub"``) of a study's
 classes and factories, and reading which keywords they accept.
 
-Every path is checked against the trusted modules (``nprates.studies.trust``) before
-anything is imported, and what it resolves to after."""
+``import_object(path, name, trust)`` is the one way a path from a study becomes an
+object: every path is checked against the trust model (``nprates.studies.trust``)
+before anything is imported, and what it resolves to after. Anything that takes an
+import path from a study (a class, a target factory, an estimator's ``factory``
+parameter) resolves it here, with the study's ``trust``."""
 
 from __future__ import annotations
 
@@ -12,25 +15,30 @@ import sys
 
 from nprates.studies.errors import StudyError
 from nprates.studies.fields import as_str
-from nprates.studies.trust import check_module, check_object
+from nprates.studies.trust import check_object, check_path, is_dotted_name
+
+#: Longest import path accepted (characters).
+MAX_PATH = 200
 
 
 def import_object(path: str, name: str, trust=()):
     """Import ``"module.attr"`` or ``"module:attr.sub"``; StudyError naming ``name`` if not.
 
-    ``trust``: module names trusted besides the defaults and ``NPRATES_TRUST``; a path
-    outside them is refused before anything is imported.
+    ``name`` is the study field the path came from (``targets.t.factory``); ``trust``
+    the module names the person running trusts besides ``NPRATES_TRUST`` (a study's
+    ``Study.trust``). Without trust a path may name only nprates' registered study
+    objects and scikit-learn's estimator classes (``nprates.studies.registry``); a path
+    outside the trust model is refused before anything is imported.
     """
     path = as_str(path, name).strip()
     if ":" in path:
         module_name, _, attr = path.partition(":")
     else:
         module_name, _, attr = path.rpartition(".")
-    if not module_name or not attr:
-        raise StudyError(name, f"{path!r} is not an import path; write 'module.Name' or "
+    if len(path) > MAX_PATH or not is_dotted_name(module_name) or not is_dotted_name(attr):
+        raise StudyError(name, f"{path[:MAX_PATH]!r} is not an import path; write 'module.Name' or "
                          f"'module:Name'")
-    check_module(module_name, name, trust)
-    check_module(f"{module_name}.{attr}", name, trust)  # private attributes likewise
+    check_path(module_name, attr, name, trust)
     try:
         obj = importlib.import_module(module_name)
     except ImportError as exc:

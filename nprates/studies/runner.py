@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 import tempfile
@@ -20,7 +19,6 @@ from nprates.studies.lock import RunLock
 from nprates.studies.spec import Study
 from nprates.studies.store import ResultsStore, cell_filename, load_results
 from nprates.studies.trial import trial_fits
-from nprates.studies.trust import module_names
 
 
 class StudyIncomplete(RuntimeError):
@@ -99,9 +97,10 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
         cost model, the latest epoch of the cells in training); None: only when stderr
         is a terminal.
     trust : list of str
-        Modules, besides nprates, scikit-learn, the study's ``trust`` list and
-        ``NPRATES_TRUST``, whose classes and factories the study may name
-        (``nprates.studies.trust``); anything else is refused before it is imported.
+        Modules whose public classes and functions the study may name, besides
+        ``NPRATES_TRUST`` (``nprates.studies.trust``; a study file cannot trust anything
+        itself). Without trust a study may name nprates' target and estimator classes and
+        scikit-learn's estimator classes only; anything else is refused before import.
 
     Everything is validated (Study.check, then one trial fit per estimator on a tiny
     sample) before anything is written. One run at a time fills a directory: a second
@@ -112,10 +111,7 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
     (after writing what finished) if some tasks could not run at all.
     """
     study = _as_study(study)
-    trust = module_names(trust, "trust")
-    if trust:
-        study = copy.copy(study)
-        study.trust = tuple(dict.fromkeys(study.trust + trust))
+    study = study.with_trust(trust)
     executor = resolve_executor(executor, workers, scheduler)
     checked = study.check(device=device, check_device=not is_remote(executor, scheduler))
     trial_fits(checked)

@@ -25,8 +25,6 @@ TOML layout::
     target_draws = 1                # functions drawn from each target class (default 1)
     test_size = 2000                # noise-free test sequences (default 2000)
     device = "auto"                 # auto | cpu | cuda | cuda:K (default auto)
-    trust = ["mypkg"]               # modules besides nprates and sklearn that the study
-                                    # may import from (docs/trust.md; default none)
 
     [targets.gamma]                 # one or more targets: label -> spec
     kind = "gamma_smooth"           # gamma_smooth | piecewise | callable
@@ -113,6 +111,7 @@ in ``imports``, hashing and TOML writing in ``serialise``, and ``Study.check`` i
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -123,7 +122,7 @@ from nprates.studies.fields import (DEVICE_RE, as_float, as_int, as_label, as_st
                                     parse_sizes, reject_unknown)
 from nprates.studies.serialise import diff_paths, digest, dump_toml
 from nprates.studies.tables import EstimatorSpec, TargetSpec, TaskSpec
-from nprates.studies.trust import module_names
+from nprates.studies.trust import FILE_TRUST_REFUSED, module_names
 
 if TYPE_CHECKING:
     from nprates.studies.check import CheckedStudy
@@ -134,7 +133,7 @@ except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
 
 TOP_FIELDS = ("name", "description", "seed", "noise", "length", "sizes", "train_size",
-              "replicates", "target_draws", "test_size", "device", "trust", "targets", "tasks",
+              "replicates", "target_draws", "test_size", "device", "targets", "tasks",
               "estimators")
 # fields of one kind of study only, with why the other kind has none
 _RATE_ONLY = {"noise": "its tasks are noise-free",
@@ -142,7 +141,7 @@ _RATE_ONLY = {"noise": "its tasks are noise-free",
               "sizes": "it trains every cell on train_size sequences",
               "target_draws": "its task settings are fixed, not drawn"}
 # fields that change no cell's result: ignored when a directory's study is compared
-_COSMETIC = ("description", "device", "trust")
+_COSMETIC = ("description", "device")
 
 
 @dataclass(kw_only=True, eq=False)
@@ -183,14 +182,13 @@ class Study:
         take a ``device`` parameter and do not set one in their params.
     description : str
         Free text.
-    trust : list of str
-        Modules, besides nprates and scikit-learn, whose classes and factories the study
-        may name (``nprates.studies.trust``); anything else is refused before import.
 
     After construction ``sizes`` is a sorted tuple of ints (``(train_size,)`` for a
     capability study), ``targets``, ``tasks`` and ``estimators`` map labels to
     ``TargetSpec``, ``TaskSpec`` and ``EstimatorSpec`` (the group a study does not have
     is empty), and ``settings`` maps setting labels to ``Setting`` (capability studies).
+    ``trust`` holds the modules the person running trusts (``with_trust``; never from the
+    study itself, docs/trust.md).
     """
 
     name: str
@@ -207,11 +205,11 @@ class Study:
     seed: int = 0
     device: str = "auto"
     description: str = ""
-    trust: Any = ()
     source: str | None = field(default=None, repr=False)
     text: str | None = field(default=None, repr=False)
     size_grid: dict | None = field(default=None, init=False, repr=False)
     settings: dict = field(default_factory=dict, init=False, repr=False)
+    trust: tuple = field(default=(), init=False, repr=False)
 
     def __post_init__(self):
         try:
@@ -222,7 +220,6 @@ class Study:
     def _normalise(self) -> None:
         self.name = as_label(self.name, "name")
         self.description = as_str(self.description, "description")
-        self.trust = module_names(self.trust, "trust")
         self.seed = as_int(self.seed, "seed", 0)
         if self.targets is not None and self.tasks is not None:
             raise StudyError("tasks", "a study has [targets.LABEL] tables (a rate study) or "
@@ -293,6 +290,8 @@ class Study:
         """Build from a mapping with the TOML layout; unknown or missing fields are errors."""
         try:
             data = as_table(data, "study")
+            if "trust" in data:
+                raise StudyError("trust", FILE_TRUST_REFUSED)
             reject_unknown(data, TOP_FIELDS, None)
             for key in ("name", "estimators"):
                 if key not in data:
@@ -332,8 +331,6 @@ class Study:
         out: dict[str, Any] = {"name": self.name}
         if self.description:
             out["description"] = self.description
-        if self.trust:
-            out["trust"] = list(self.trust)
         if self.kind == "capability":
             out.update(seed=self.seed, train_size=self.train_size, replicates=self.replicates,
                        test_size=self.test_size, device=self.device)
@@ -369,7 +366,15 @@ class Study:
         """A copy with some fields changed (validated again; the file text is dropped)."""
         data = self.to_dict()
         data.update(changes)
-        return Study.from_dict(data, source=self.source)
+        return Study.from_dict(data, source=self.source).with_trust(self.trust)
+
+    def with_trust(self, trust) -> "Study":
+        """A copy whose classes and factories may come from the modules in ``trust`` too
+        (the person running trusts them; ``nprates.studies.trust``). StudyError naming
+        ``trust`` for something that is not a list of module names."""
+        out = copy.copy(self)
+        out.trust = tuple(dict.fromkeys(self.trust + module_names(trust, "trust")))
+        return out
 
     def target_slots(self, label: str) -> list[str]:
         """The target slots of a target's draws: ``label`` (draw 0), then
