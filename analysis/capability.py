@@ -47,6 +47,7 @@ import pandas as pd
 from .formatting import num, wrap
 from .intervals import t_interval
 from .schema import validate_results
+from .untrusted import loads_json
 
 #: Columns of ``summarize_capability``'s table.
 SUMMARY_COLUMNS = ["task", "task_param", "task_value", "target", "estimator", "n", "n_ok",
@@ -223,8 +224,8 @@ def capability_verdicts(summary: pd.DataFrame) -> pd.DataFrame:
 
 def _capacity(text: str) -> dict:
     try:
-        value = json.loads(text) if text else {}
-    except json.JSONDecodeError:
+        value = loads_json(text) if text else {}
+    except ValueError:
         value = {}
     return value if isinstance(value, dict) else {}
 

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .schema import COLUMNS, OPTIONAL, REQUIRED, STATUSES, validate_results
+from .schema import COLUMNS, OPTIONAL, row_problem, validate_results
+from .untrusted import loads_json, printable, read_text
 
 STUDY_FILE = "study.toml"
 CELLS_DIR = "cells"
@@ -40,26 +41,32 @@ def row_digest(row: dict) -> str:
 
 
 def read_cell(path) -> tuple[dict | None, str]:
-    """``(row, "")`` for a sound cell file, else ``(None, reason)``.
+    """``(row, "")`` for a sound cell file, else ``(None, reason)``; the reason names the
+    field at fault and is safe to print.
 
-    Sound: valid JSON holding a ``row`` whose checksum matches, with the required
-    columns, a ``cell_key`` and a known status. Cell files are strict JSON: a missing
-    number (NaN) is written as null and read back as NaN.
+    Sound: a regular file of at most ``MAX_FILE_BYTES`` holding JSON nested at most
+    ``MAX_DEPTH`` deep, a ``row`` whose checksum matches, a ``cell_key`` and every field
+    valid for the schema (``schema.row_problem``). A cell file may come from someone
+    else (docs/trust.md): reading one never blocks (a FIFO), never reads more than the
+    size limit (a link to ``/dev/zero``) and never raises. Cell files are strict JSON: a
+    missing number (NaN) is written as null and read back as NaN.
     """
     try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, f"unreadable ({type(exc).__name__}: {exc})"
+        payload = loads_json(read_text(path))
+    except OSError as exc:
+        return None, f"unreadable ({printable(exc.strerror or exc)})"
+    except ValueError as exc:
+        return None, f"unreadable ({exc})"
     if not isinstance(payload, dict) or not isinstance(payload.get("row"), dict):
         return None, "not a cell file"
     row = payload["row"]
     if payload.get("sha256") != row_digest(row):
         return None, "checksum mismatch"
-    missing = [c for c in REQUIRED + ("cell_key",) if c not in row]
-    if missing:
-        return None, f"missing column(s) {', '.join(missing)}"
-    if row["status"] not in STATUSES:
-        return None, f"unknown status {row['status']!r}"
+    if "cell_key" not in row:
+        return None, "field 'cell_key': missing"
+    problem = row_problem(row)
+    if problem:
+        return None, printable(problem)
     return {k: math.nan if v is None else v for k, v in row.items()}, ""
 
 
@@ -139,7 +146,7 @@ def read_cells_table(directory) -> pd.DataFrame:
     rows, bad = read_cells(cells_dir)
     for name, reason in bad.items():
         # stacklevel 3: the caller of the public reader that called this.
-        warnings.warn(f"{cells_dir / name}: damaged cell file skipped ({reason}); "
+        warnings.warn(f"{printable(cells_dir / name, 400)}: damaged cell file skipped ({reason}); "
                       f"rerun the study to recompute it", RuntimeWarning, stacklevel=3)
     return rows_to_frame(list(rows.values()))
 

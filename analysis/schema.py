@@ -78,6 +78,9 @@ as 64.5 is refused, not truncated, and so is NaN in ``n`` or ``replicate`` (a mi
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -166,3 +169,105 @@ def _integers(values: pd.Series, name: str) -> pd.Series:
         raise ValueError(f"results column {name!r} must hold whole numbers; got "
                          f"{frac.iloc[0]:g} in {len(frac)} row(s)")
     return num.astype(np.int64)
+
+
+# -- rows read from files ----------------------------------------------------------------
+
+#: Columns holding labels: letters, digits and ``._-/=+`` (study labels, ``TASK/PARAM=VALUE``
+#: task settings), at most ``MAX_LABEL`` characters, so nothing in them is interpreted
+#: where they are shown (terminal, matplotlib mathtext, PDF).
+LABEL_COLUMNS = ("target", "estimator", "study", "task", "task_param")
+MAX_LABEL = 128
+#: Longest text of any other string column (error messages, JSON records).
+MAX_TEXT = 100_000
+#: Ranges of the integer columns.
+INT_RANGES = {"n": (1, 10**12), "replicate": (0, 10**9), "draw": (0, 10**9)}
+_LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/=+]*$")
+_COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def _field_problem(column: str, value) -> str:
+    """Why ``value`` cannot be the ``column`` field of a results row ("" when it can)."""
+    default = OPTIONAL.get(column, "" if column in ("target", "estimator", "status")
+                           else np.nan)
+    if column in INT_RANGES:
+        low, high = INT_RANGES[column]
+        if value is None and column == "draw":
+            return ""
+        if isinstance(value, float) and math.isfinite(value) and value == int(value):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"must be a whole number in [{low}, {high}], got {_shown(value)}"
+        return ""
+    if column == "status":
+        return "" if value in STATUSES else f"must be one of {', '.join(STATUSES)}, got " \
+                                            f"{_shown(value)}"
+    if value is None:
+        return "" if column not in ("target", "estimator") else "must be a label, got null"
+    if isinstance(default, bool):
+        return "" if isinstance(value, bool) else f"must be true or false, got {_shown(value)}"
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            return f"must be a string, got {_shown(value)}"
+        if column in LABEL_COLUMNS:
+            if value == "" and column not in ("target", "estimator"):
+                return ""
+            if len(value) > MAX_LABEL or not _LABEL_RE.match(value):
+                return (f"must be a label of at most {MAX_LABEL} letters, digits or "
+                        f"'._-/=+', got {_shown(value)}")
+            return ""
+        return _text_problem(value)
+    if column in OPTIONAL or column == "risk":
+        return _number_problem(value)
+    return _extra_problem(value)
+
+
+def _text_problem(value: str) -> str:
+    if len(value) > MAX_TEXT:
+        return f"must be at most {MAX_TEXT} characters, got {len(value)}"
+    return ""
+
+
+def _number_problem(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a number or null, got {_shown(value)}"
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if math.isinf(number):  # NaN is a missing number, as null is
+        return f"must be a finite number or null, got {_shown(value)}"
+    return ""
+
+
+def _extra_problem(value) -> str:
+    """A column the schema does not know: a scalar (text, number, true/false or null)."""
+    if isinstance(value, str):
+        return _text_problem(value)
+    if isinstance(value, bool):
+        return ""
+    return _number_problem(value)
+
+
+def row_problem(row: dict) -> str:
+    """Why ``row`` (a results row read from a file) is not a valid row, naming the field,
+    or "" when it is. Checks every field against the schema: labels (``LABEL_COLUMNS``)
+    hold letters, digits and ``._-/=+`` only; integers lie in ``INT_RANGES``; numbers
+    are finite, NaN or null (missing); text is at most ``MAX_TEXT`` characters; a column the
+    schema does not know holds a scalar. Control characters, mathtext (``$``), lists,
+    objects and oversized numbers never reach a table."""
+    for column in REQUIRED:
+        if column not in row:
+            return f"field {column!r}: missing"
+    for column, value in row.items():
+        if not isinstance(column, str) or not _COLUMN_RE.match(column):
+            return f"field {_shown(column)}: not a column name"
+        problem = _field_problem(column, value)
+        if problem:
+            return f"field {column!r}: {problem}"
+    return ""

@@ -10,7 +10,6 @@ do not stop the report; they become notes shown on the pages.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -22,26 +21,46 @@ import pandas as pd
 from nprates.analysis import (check_theory, compare_rates, fit_all, fit_rate, risk_ratios,
                               validate_results)
 from nprates.analysis.results_dir import STUDY_FILE, read_results_dir
+from nprates.analysis.untrusted import loads_json, loads_toml, printable, read_text
 
 from .style import estimator_styles, family, order_estimators
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    import tomli as tomllib
 
 
 # --------------------------------------------------------------------------- the input
 
 def read_study(path) -> dict | None:
-    """``DIR/study.toml`` of a results directory as a plain dict (None if absent)."""
+    """``DIR/study.toml`` of a results directory as a plain dict (None if absent).
+
+    The file may come from someone else (docs/trust.md): it is read with a size and
+    depth limit (ValueError naming the file otherwise), and every text in it is made
+    safe to show (``shown_text``)."""
     p = Path(path) / STUDY_FILE
     if not p.is_file():
         return None
     try:
-        return tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{p}: cannot read the study file ({exc})") from None
+        return _shown_values(loads_toml(read_text(p)))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{printable(p)}: cannot read the study file ({exc})") from None
+
+
+#: Longest text from a study file that a report shows (characters).
+MAX_SHOWN = 300
+
+
+def shown_text(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` as a report may show it: control characters escaped, at most ``limit``
+    characters, and ``$`` escaped so that matplotlib draws it instead of reading mathtext."""
+    return printable(text, limit).replace("$", r"\$")
+
+
+def _shown_values(value):
+    if isinstance(value, str):
+        return shown_text(value)
+    if isinstance(value, dict):
+        return {shown_text(k): _shown_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown_values(v) for v in value]
+    return value
 
 
 def load_input(results, study=None, loader=None):
@@ -110,7 +129,7 @@ class TableViews:
             return {}
         common = pd.Series(vals).value_counts().index[0]
         try:
-            out = json.loads(common)
+            out = loads_json(common)
         except (TypeError, ValueError):
             return {"versions": common}
         return out if isinstance(out, dict) else {"versions": str(out)}

@@ -95,7 +95,7 @@ def test_damaged_cells_are_skipped_with_a_warning(tmp_path):
     assert table["n"].tolist() == [64] and table["risk"].tolist() == [0.1]
     reasons = {str(w.message).split(": damaged")[0]: str(w.message) for w in caught}
     assert sorted(reasons) == sorted(str(f) for f in (a, b, c))
-    assert "(unreadable (JSONDecodeError" in reasons[str(a)]
+    assert "(unreadable (invalid JSON: Expecting value" in reasons[str(a)]
     assert "(checksum mismatch)" in reasons[str(b)] and "(not a cell file)" in reasons[str(c)]
     assert all(w.filename == __file__ for w in caught)  # points at the caller
     with pytest.warns(RuntimeWarning) as caught:

@@ -18,13 +18,23 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from nprates.analysis.untrusted import loads_json, printable, read_text
 from nprates.studies.errors import StudyError
 
 LOCK_FILE = ".lock"
+_MAX_LOCK_BYTES = 4096
+
+
+#: Largest process id any system gives (Linux: at most 2**22); a lock or temporary file
+#: naming another number was not written by nprates.
+MAX_PID = 2**31 - 1
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists on this machine."""
+    """Whether a process ``pid`` exists on this machine (False for a number that is no
+    process id: not in 1..MAX_PID)."""
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= MAX_PID:
+        return False
     try:
         os.kill(pid, 0)  # signal 0: existence check only
     except ProcessLookupError:
@@ -35,11 +45,19 @@ def pid_alive(pid: int) -> bool:
 
 
 def _read_owner(path: Path) -> dict:
+    """The lock file's owner record; {} for one that is not nprates' (too large, not a
+    regular file, not JSON, a pid that is no process id). Never blocks."""
     try:
-        owner = json.loads(path.read_text(encoding="utf-8"))
+        owner = loads_json(read_text(path, limit=_MAX_LOCK_BYTES))
     except (OSError, ValueError):
         return {}
-    return owner if isinstance(owner, dict) else {}
+    if not isinstance(owner, dict):
+        return {}
+    pid = owner.get("pid")
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= MAX_PID:
+        owner.pop("pid", None)
+    return {k: printable(v, 100) if isinstance(v, str) else v for k, v in owner.items()
+            if k in ("pid", "host", "started")}
 
 
 class RunLock:

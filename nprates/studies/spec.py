@@ -116,6 +116,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from nprates.analysis.untrusted import loads_toml, read_text
 from nprates.studies.errors import StudyError
 from nprates.studies.seeds import draw_slot, split_slot
 from nprates.studies.fields import (DEVICE_RE, as_float, as_int, as_label, as_str, as_table,
@@ -126,11 +127,6 @@ from nprates.studies.trust import FILE_TRUST_REFUSED, module_names
 
 if TYPE_CHECKING:
     from nprates.studies.check import CheckedStudy
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    import tomli as tomllib
 
 TOP_FIELDS = ("name", "description", "seed", "noise", "length", "sizes", "train_size",
               "replicates", "target_draws", "test_size", "device", "targets", "tasks",
@@ -308,8 +304,8 @@ class Study:
         if not path.is_file():
             raise FileNotFoundError(f"{source}: no such study file")
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_text(path)
+        except (OSError, ValueError) as exc:
             raise StudyError(None, f"cannot read the file: {exc}", source) from None
         study = cls.from_toml_text(text, source)
         if check:
@@ -319,9 +315,9 @@ class Study:
     @classmethod
     def from_toml_text(cls, text: str, source: str | None = None) -> "Study":
         try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise StudyError(None, f"invalid TOML: {exc}", source) from None
+            data = loads_toml(text)
+        except ValueError as exc:
+            raise StudyError(None, str(exc), source) from None
         return cls.from_dict(data, source=source, text=text)
 
     # -- views -------------------------------------------------------------------------------

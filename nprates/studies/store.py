@@ -33,6 +33,7 @@ import pandas as pd
 
 from nprates.analysis.results_dir import (CELLS_DIR, STUDY_FILE, check_results_dir, read_cells,
                                   read_cells_table, row_digest)
+from nprates.analysis.untrusted import loads_json, loads_toml, read_text
 from nprates.studies.errors import StudyError
 from nprates.studies.lock import LOCK_FILE, pid_alive
 from nprates.studies.seeds import draw_slot
@@ -112,9 +113,19 @@ class ResultsStore:
         return self.path / STUDY_FILE
 
     def stored_study(self) -> Study:
-        """The study recorded in the directory (structure only, nothing imported)."""
-        text = self.study_file.read_text(encoding="utf-8")
-        return Study.from_toml_text(text, source=str(self.study_file))
+        """The study recorded in the directory (structure only, nothing imported).
+
+        The file may come from someone else: it is read with a size and depth limit
+        (StudyError when it breaks one), and a ``trust`` list that an earlier version
+        recorded is ignored (it never changed a result, and trust comes from the person
+        running)."""
+        source = str(self.study_file)
+        try:
+            data = loads_toml(read_text(self.study_file))
+        except ValueError as exc:
+            raise StudyError(None, str(exc), source) from None
+        data.pop("trust", None)
+        return Study.from_dict(data, source=source)
 
     def check_compatible(self, study: Study, force: bool = False) -> list[str]:
         """Raise StudyError if the directory holds another study (unless ``force``).
@@ -239,9 +250,10 @@ def for_kind(table: pd.DataFrame) -> pd.DataFrame:
         records = records[records.ne("") & records.ne("nan")]
         if len(records):
             try:
-                versions = json.loads(records.value_counts().index[0])
+                versions = loads_json(records.value_counts().index[0])
             except ValueError:
                 versions = {}
+            versions = versions if isinstance(versions, dict) else {}
         drop.append("versions")
     table = table.drop(columns=[c for c in drop if c in table])
     table.attrs["versions"] = versions
