@@ -50,6 +50,16 @@ def run_cli(capsys, *argv):
     return code, err
 
 
+def shadow_stdlib(folder, *names):
+    """Modules in ``folder`` named like the standard library's, each leaving a marker
+    file (``marker_NAME``) when imported; returns the folder's marker pattern."""
+    for name in names:
+        (folder / f"{name}.py").write_text(
+            f"open({str(folder / f'marker_{name}')!r}, 'w').close()\n"
+            f"raise ImportError('shadowed {name}')\n")
+    return "marker_*"
+
+
 def test_os_system_factory_is_refused(tmp_path, capsys):
     marker = tmp_path / "marker"
     path = attack(tmp_path, "os:system", f'{{command = "touch {marker}"}}')
@@ -72,7 +82,8 @@ def test_subprocess_run_factory_is_refused(tmp_path, capsys):
 def test_module_in_the_current_folder_is_never_imported(tmp_path, trust):
     # python -m nprates puts the current folder on sys.path and drops it before anything
     # is imported, so evilmod.py next to the study is neither imported untrusted nor found
-    # when trusted
+    # when trusted, and argparse.py or tomllib.py there do not shadow the standard library
+    pattern = shadow_stdlib(tmp_path, "argparse", "tomllib", "selectors")
     marker = tmp_path / "marker"
     (tmp_path / "evilmod.py").write_text(
         f"open({str(marker)!r}, 'w').close()\ndef make():\n    return None\n")
@@ -82,6 +93,7 @@ def test_module_in_the_current_folder_is_never_imported(tmp_path, trust):
                            str(tmp_path / "out"), "--quiet", *trust],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and not marker.exists(), proc.stderr
+    assert not list(tmp_path.glob(pattern))
     expected = "cannot import 'evilmod:make'" if trust else "module 'evilmod' is not trusted"
     assert expected in proc.stderr and "Traceback" not in proc.stderr
 
@@ -232,33 +244,13 @@ class = "sklearn.linear_model.Ridge"
 """
 
 
-def shadow_stdlib(folder, *names):
-    """Modules in ``folder`` named like the standard library's, each leaving a marker
-    file (``marker_NAME``) when imported; returns the folder's marker pattern."""
-    for name in names:
-        (folder / f"{name}.py").write_text(
-            f"open({str(folder / f'marker_{name}')!r}, 'w').close()\n"
-            f"raise ImportError('shadowed {name}')\n")
-    return "marker_*"
-
-
-def test_python_m_nprates_never_imports_from_the_current_folder(tmp_path):
-    (tmp_path / "study.toml").write_text(SAFE_STUDY)
-    pattern = shadow_stdlib(tmp_path, "argparse", "selectors", "tomllib")
-    proc = subprocess.run([sys.executable, "-m", "nprates", "run", "study.toml", "--out",
-                           "out", "--workers", "1", "--quiet"], cwd=tmp_path,
-                          env=env_with_fixtures(), capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0 and not list(tmp_path.glob(pattern)), proc.stderr
-    assert len(list((tmp_path / "out" / "cells").glob("*.json"))) == 2
-
-
 def test_spawned_workers_never_import_from_the_current_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend("")  # as python -c or an interactive session has it
     pattern = shadow_stdlib(tmp_path, "selectors")
     safe_env = os.environ.get("PYTHONSAFEPATH")
     study = Study.from_toml_text(SAFE_STUDY)
-    results = run_study(study, tmp_path / "out", executor="process", workers=2,
+    results = run_study(study, tmp_path / "out", executor="process", workers=1,
                         progress=False)
     assert list(results["status"]) == ["ok", "ok"] and not list(tmp_path.glob(pattern))
     assert sys.path[0] == "" and os.environ.get("PYTHONSAFEPATH") == safe_env  # restored

@@ -61,9 +61,22 @@ def wall_seconds() -> float:
         return time.monotonic() - _IMPORTED
 
 
+#: Longest error or warning message printed (characters); a file from someone else can
+#: make one arbitrarily long.
+MAX_MESSAGE = 2000
+
+
+def one_line(text) -> str:
+    """``text`` as one printable line: whitespace runs as one space, control characters
+    escaped (``\x1b``), at most ``MAX_MESSAGE`` characters."""
+    from nprates.analysis.untrusted import printable
+
+    return printable(" ".join(str(text).split()), MAX_MESSAGE)
+
+
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     """Warnings as one line, ``nprates: warning: MESSAGE`` (no source line)."""
-    return f"nprates: warning: {' '.join(str(message).split())}\n"
+    return f"nprates: warning: {one_line(message)}\n"
 
 
 def main(argv=None) -> int:
@@ -72,8 +85,7 @@ def main(argv=None) -> int:
     try:
         return int(args._run(args) or 0)
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
-        message = " ".join(str(exc).split())
-        print(f"nprates {args.command}: error: {message}", file=sys.stderr)
+        print(f"nprates {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"nprates {args.command}: interrupted; finished work is kept", file=sys.stderr)
