@@ -19,7 +19,7 @@ import pandas as pd
 from nprates.analysis.capability import (FIT_THRESHOLD, capability_verdicts,
                                          summarize_capability)
 
-from .data import TableViews, estimator_order
+from .data import TableViews, estimator_order, shown_text
 from .style import estimator_styles
 
 TASK_KIND_NAMES = {"copying": "input copying", "recall": "associative recall"}
@@ -66,7 +66,7 @@ class CapabilityData(TableViews):
                 ["task", "estimator", "status", bad["error"].astype(str)], sort=True):
             param = str(g["task_param"].iloc[0])
             values = ", ".join(f"{v:g}" for v in sorted(set(g["task_value"])))
-            msg = err if err else "no error message recorded"
+            msg = shown_text(err) if err else "no error message recorded"
             self.notes.append((task, f"{est}: {len(g)} cell(s) {status} at {param} = {values}: "
                                      f"{msg}"))
 

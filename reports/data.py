@@ -131,11 +131,14 @@ class TableViews:
         try:
             out = loads_json(common)
         except (TypeError, ValueError):
-            return {"versions": common}
-        return out if isinstance(out, dict) else {"versions": str(out)}
+            return {"versions": shown_text(common)}
+        if not isinstance(out, dict):
+            return {"versions": shown_text(str(out))}
+        return {shown_text(str(k), 40): shown_text(str(v), 40) for k, v in out.items()}
 
     def devices(self) -> list:
-        return [d for d in pd.unique(self.table["device"].astype(str)) if d and d != "nan"]
+        return [shown_text(d, 40) for d in pd.unique(self.table["device"].astype(str))
+                if d and d != "nan"]
 
     def status_counts(self) -> dict:
         c = self.table["status"].value_counts()
@@ -280,7 +283,7 @@ class ReportData(TableViews):
         for (tgt, est, status, err), g in bad.groupby(
                 ["target", "estimator", "status", bad["error"].astype(str)], sort=True):
             sizes = ", ".join(str(int(n)) for n in sorted(set(g["n"])))
-            msg = err if err else "no error message recorded"
+            msg = shown_text(err) if err else "no error message recorded"
             self.note(tgt, est, f"{len(g)} cell(s) {status} at n = {sizes}: {msg}")
 
     # ------------------------------------------------------------------ views

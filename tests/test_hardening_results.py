@@ -176,6 +176,9 @@ def cli(capsys, *argv):
 
 def test_report_of_a_tampered_directory_escapes_what_it_shows(res, tmp_path, capsys):
     tamper_all(res)
+    # texts a sound cell may hold, which the report shows (notes, devices, versions)
+    forge(cells(res)[-1], status="failed", risk=None, error="$\\frac{1}{$ \x1b[2J",
+          device="$\\frac{1}{$", versions=json.dumps({"$\\frac{": "$"}))
     (res / "study.toml").write_text(STUDY.replace(
         "made by the hardening tests", "$\\\\frac{1}{$ " + "d" * 5000 + " \\u001b[2J"))
     with deadline(120):

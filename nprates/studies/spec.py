@@ -301,7 +301,7 @@ class Study:
         """Read and validate a study file; ``check=False`` skips ``Study.check()``."""
         source = str(path)
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"{source}: no such study file")
         try:
             text = read_text(path)
