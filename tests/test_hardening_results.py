@@ -233,3 +233,10 @@ def test_a_lock_or_study_file_that_is_a_fifo_does_not_hang(res):
             ResultsStore(res).stored_study()
         with pytest.raises(ValueError, match="unknown owner"):
             RunLock(res).acquire()
+
+
+def test_a_results_directory_with_an_old_trust_list_still_resumes(res, tmp_path, capsys):
+    # earlier versions recorded a study's trust list in DIR/study.toml: it is ignored there
+    (res / "study.toml").write_text('trust = ["study_fixtures"]\n' + STUDY)
+    code, err, _ = cli(capsys, "run", tmp_path / "tiny.toml", "--out", res, "--workers", "1")
+    assert code == 0 and err == "" and len(load_results(res)) == 16
