@@ -10,6 +10,7 @@ from contextlib import nullcontext
 
 import pandas as pd
 
+from nprates.analysis.untrusted import printable
 from nprates.studies.cells import Task, error_message
 from nprates.studies.executors import (cpu_count, execute, is_remote, open_executor,
                                        resolve_executor)
@@ -153,7 +154,8 @@ def _fill(checked: CheckedStudy, store: ResultsStore, out_dir, executor, workers
     for name in sorted(set(damaged) & set(files.values())):
         bar.note(f"note: recomputing damaged cell file {name} ({damaged[name]})")
     for name, path in moved:
-        bar.note(f"note: cell file {name} holds another cell's row (a copy?); moved to {path}")
+        bar.note(f"note: cell file {printable(name)} holds another cell's row (a copy?); "
+                 f"moved to {printable(path, 400)}")
 
     lost = []
     # the executor opens before anything is written: an unreachable scheduler is bad input
