@@ -92,6 +92,7 @@ def slope_components(Y: np.ndarray, x: np.ndarray, unit_draw: np.ndarray,
     Returns a dict: draws (list), exponents (per-draw exponents, list), within_var
     (per-draw v_d, list), class and conditional (``estimand`` dicts), within, between
     (variance components of the exponent), within_source ("replicates" or "residuals"),
+    cell_var (the pooled within-cell variance of Y: what one more cell adds),
     heterogeneity (Q, F, df1, df2, p_value, i2), mixedlm (exponent, se, between, note).
     Draws with fits at fewer than 2 sizes are left out.
     """
@@ -130,6 +131,7 @@ def slope_components(Y: np.ndarray, x: np.ndarray, unit_draw: np.ndarray,
     used = G.sum(axis=0) > 0
     if (dfk[used] > 0).all():
         s2 = np.divide(ss, dfk, out=np.zeros_like(ss), where=dfk > 0)
+        cell_var = float(ss[used].sum() / dfk[used].sum())
         source = "replicates"
         a = G.sum(axis=0) * s2 / D ** 2                                   # (K,)
         var_cond = float(a.sum())
@@ -137,13 +139,14 @@ def slope_components(Y: np.ndarray, x: np.ndarray, unit_draw: np.ndarray,
                    if var_cond > 0 else math.inf)
         v = G @ s2
     elif resid_df > 0:
-        s2 = resid_ss / resid_df
+        s2 = cell_var = resid_ss / resid_df
         source = "residuals"
         v = G.sum(axis=1) * s2
         var_cond = float(v.sum()) / D ** 2
         df_cond = float(resid_df)
     else:
         source = "none"
+        cell_var = math.nan
         v = np.full(D, math.nan)
         var_cond, df_cond = math.nan, math.nan
     est = float(betas.mean())
@@ -168,4 +171,5 @@ def slope_components(Y: np.ndarray, x: np.ndarray, unit_draw: np.ndarray,
     return {"draws": [int(d) for d in draws], "exponents": betas.tolist(),
             "within_var": [float(t) for t in v], "class": class_, "conditional": cond,
             "within": within, "between": between, "within_source": source,
+            "cell_var": cell_var,
             "heterogeneity": het, "mixedlm": mixed}
