@@ -738,11 +738,13 @@ class ComparisonPlan:
     estimators: list
     designs: pd.DataFrame
     reached: bool
+    budget_seconds: float = math.nan
 
     def summary(self) -> str:
         goal = (f"TOST at margin +-{self.margin:g} with power {self.power:g} (exponents equal)"
                 if self.goal == "power" else f"class half-width {self.width:g}")
         lines = [f"Comparison plan: {self.a} vs {self.b}", "=" * 78,
+                 f"budget: {_fmt(self.budget_seconds / 3600, '.1f')} CPU h",
                  f"goal: {goal}, level {self.level:g}, for every target",
                  f"design: {self.draws} target draws x {self.replicates} replicate(s) at n = "
                  f"{', '.join(map(str, self.sizes))} ({'reached' if self.reached else 'NOT reached'})",
@@ -756,7 +758,8 @@ class ComparisonPlan:
         lines += ["-" * 78, "predicted for the design, per target:"]
         lines += self.predicted.to_string(index=False,
                                           float_format=lambda v: f"{v:.4f}").splitlines()
-        lines += ["-" * 78, "designs compared (fewest draws reaching the goal; cheapest first):"]
+        lines += ["-" * 78, "designs compared (per size set x replicates: the fewest draws "
+                  "reaching the goal, else the most within the budget):"]
         shown = self.designs.assign(sizes=[",".join(map(str, s)) for s in self.designs["sizes"]])
         lines += shown.to_string(index=False, float_format=lambda v: f"{v:.4g}").splitlines()
         lines.append("=" * 78)
@@ -769,7 +772,7 @@ class ComparisonPlan:
 def plan_comparison(results: pd.DataFrame, a: str, b: str, *, margin: float = 0.1,
                     power=0.8, width=None, sizes=None, targets=None, estimators=None,
                     replicates=(1, 2, 3, 5), max_draws: int = 1000, min_sizes: int = 3,
-                    level: float = 0.95) -> ComparisonPlan:
+                    level: float = 0.95, budget_seconds=None) -> ComparisonPlan:
     """Target draws, replicates and sizes that decide a class comparison at least cost.
 
     results : the pilot (e.g. results/published): its common-range variance components
@@ -782,6 +785,8 @@ def plan_comparison(results: pd.DataFrame, a: str, b: str, *, margin: float = 0.
     estimators : every estimator the study runs (cost; default a and b).
     replicates : replicates per draw tried; max_draws : most draws tried; min_sizes :
         fewest sizes of a design (spread over the range, ends included).
+    budget_seconds : when no design reaching the goal fits it, the design of largest
+        worst-target power (smallest half-width) within it is chosen (``reached`` False).
     """
     level = _check_level(level)
     if width is None and power is None:
@@ -804,6 +809,7 @@ def plan_comparison(results: pd.DataFrame, a: str, b: str, *, margin: float = 0.
     between = comp["between"].fillna(0.0).to_numpy()
     cell = comp["cell_var"].to_numpy()
     D = np.arange(2, int(max_draws) + 1)
+    budget = math.inf if budget_seconds is None else float(budget_seconds)
     rows = []
     for sel in size_sets(grid, (), min(int(min_sizes), len(grid))):
         per_draw = float(sum(cost.seconds(e, np.asarray(sel)).sum() for e in ests))
@@ -814,18 +820,28 @@ def plan_comparison(results: pd.DataFrame, a: str, b: str, *, margin: float = 0.
                 ok = np.all([p["power"] >= power for p in preds], axis=0)
             else:
                 ok = np.all([p["half_width"] <= width for p in preds], axis=0)
-            if not ok.any():
+            fits = D * R * len(comp) * per_draw <= budget
+            if (ok & fits).any():
+                i = int(np.flatnonzero(ok & fits)[0])
+            elif fits.any():  # the most draws the budget allows
+                i = int(np.flatnonzero(fits)[-1])
+            else:
                 continue
-            i = int(np.flatnonzero(ok)[0])
             rows.append({"sizes": list(sel), "replicates": int(R), "draws": int(D[i]),
                          "seconds": float(D[i] * R * len(comp) * per_draw),
                          "power": float(min(p["power"][i] for p in preds)),
                          "half_width": float(max(p["half_width"][i] for p in preds))})
     designs = pd.DataFrame(rows, columns=["sizes", "replicates", "draws", "seconds", "power",
-                                          "half_width"]).sort_values("seconds",
-                                                                     ignore_index=True)
-    reached = not designs.empty
-    if reached:
+                                          "half_width"])
+    goal = (designs["power"] >= power) if width is None else (designs["half_width"] <= width)
+    designs = designs.assign(reached=goal & (designs["seconds"] <= budget))
+    designs = designs.sort_values(["reached", "seconds"], ascending=[False, True],
+                                  ignore_index=True)
+    reached = bool(designs["reached"].any())
+    if not reached and not designs.empty:  # within the budget, the most decisive design
+        key = designs["power"] if width is None else -designs["half_width"]
+        designs = designs.iloc[np.argsort(-key.to_numpy(), kind="stable")].reset_index(drop=True)
+    if not designs.empty:
         best = designs.iloc[0]
         sel, R, d = list(best["sizes"]), int(best["replicates"]), int(best["draws"])
     else:
@@ -841,4 +857,5 @@ def plan_comparison(results: pd.DataFrame, a: str, b: str, *, margin: float = 0.
                           width=math.nan if width is None else float(width), level=level,
                           components=comp, sizes=[int(v) for v in sel], replicates=R, draws=d,
                           predicted=predicted, seconds=d * R * len(comp) * per_draw,
-                          estimators=ests, designs=designs, reached=reached)
+                          estimators=ests, designs=designs, reached=reached,
+                          budget_seconds=budget)
