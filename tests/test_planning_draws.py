@@ -40,3 +40,36 @@ def test_plan_comparison_prefers_draws_over_replicates():
     assert not tight.reached and tight.seconds <= plan.seconds / 4
     with pytest.raises(ValueError, match="power"):
         plan_comparison(t, "a", "b", power=1.5)
+
+
+def test_t_max_auto_follows_the_largest_n_and_range_warnings(tmp_path):
+    from nprates.cli import main
+    from nprates.studies import Study
+    from nprates.studies.build import build_target
+    from nprates.studies.range_check import range_warnings
+
+    text = """name = "auto"
+seed = 1
+noise = 0.1
+length = 16
+sizes = [100, 1000, {n}]
+replicates = 1
+[targets.mixed]
+kind = "gamma_smooth"
+t_max = {t_max}
+smoothness = {{kind = "mixed", a0 = 1.0, alpha = 1.0, features = 2, window = 4}}
+[estimators.net]
+class = "nprates.estimators.WindowMLP"
+params = {{width = {{rule = "rate", c = 4.0, max = 16}}}}
+"""
+    path = tmp_path / "auto.toml"
+    path.write_text(text.format(n=50000, t_max='"auto"'))
+    study = Study.from_toml(path, check=False)
+    target = build_target(study, "mixed")
+    assert target.t_max == pytest.approx(math.log2(50000) / 3 + 3)  # a_dagger = 1
+    warnings = range_warnings(study)
+    assert any("binds from n = 64" in w for w in warnings)       # (16 / 4) ** 3
+    assert any("basis functions" in w for w in warnings)         # 50000 > 10 x n_basis
+    path.write_text(text.format(n=3000, t_max="8.0"))
+    assert not any("basis" in w for w in range_warnings(Study.from_toml(path, check=False)))
+    assert main(["plan", str(path), "--compare", "a", "b"]) == 2   # no --pilot

@@ -67,6 +67,10 @@ def run(args) -> int:
     from nprates.studies.adaptive import pilot_results
 
     study = Study.from_toml(args.study, check=False)
+    if args.compare:
+        return run_comparison(args, study)
+    if args.width is None:
+        raise ValueError("--width W is required (or --compare A B --pilot DIR)")
     out = Path(args.out) if args.out else Path("results") / study.name
     pilot = pilot_results(study, out, estimators=args.estimator, progress=False if args.quiet else None)
     budget = None if args.budget is None else 3600.0 * args.budget
@@ -81,6 +85,7 @@ def run_comparison(args, study) -> int:
     """``nprates plan STUDY.toml --compare A B --pilot DIR``."""
     from nprates.analysis import read_results_dir
     from nprates.analysis.planning import plan_comparison
+    from nprates.studies.range_check import range_warnings
 
     if not args.pilot:
         raise ValueError("--compare needs --pilot DIR (the results directory to plan from)")
@@ -100,6 +105,8 @@ def run_comparison(args, study) -> int:
                            budget_seconds=None if args.budget is None else 3600 * args.budget)
     print(f"pilot: {len(pilot)} cells in {args.pilot}; targets {', '.join(targets)}")
     print(plan.summary())
+    for line in range_warnings(study):
+        print(f"range: {line}")
     return 0
 
 
