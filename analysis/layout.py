@@ -24,7 +24,8 @@ over 7 sizes in 32..3200, from the first size with r / R0 <= tau on, is biased l
 most 0.043 at tau = 0.1 (0.066 at 0.15, 0.089 at 0.2, 0.25 at the old 0.5), for
 b = 2/3 and every position of the exit: under half the default margin 0.1. The one exit
 the published study shows in a non-compared estimator (the WindowMLP on the selection
-class) is sharper (p of about 4 at b = 2/3), for which 0.1 leaves a bias of 0.003.
+class) is sharper (p of about 4 at b = 2/3), for which 0.1 leaves a bias under 0.001
+(0.003 at p = 2).
 ``benchmarks/bench_draws.py`` recomputes these numbers; docs/results.md lists the
 sizes the rule drops.
 """

@@ -73,3 +73,23 @@ params = {{width = {{rule = "rate", c = 4.0, max = 16}}}}
     path.write_text(text.format(n=3000, t_max="8.0"))
     assert not any("basis" in w for w in range_warnings(Study.from_toml(path, check=False)))
     assert main(["plan", str(path), "--compare", "a", "b"]) == 2   # no --pilot
+
+
+def test_decisive_study_is_the_plan_from_the_published_cells():
+    from pathlib import Path
+
+    from nprates.analysis import read_results_dir
+    from nprates.studies import Study
+
+    root = Path(__file__).resolve().parent.parent
+    study = Study.from_toml(root / "examples" / "decisive.toml")
+    assert set(study.targets) == {"mixed", "anisotropic"}
+    assert set(study.estimators) == {"ssm", "transformer", "oracle"}
+    assert study.replicates == 1 and max(study.sizes) >= 3200
+    pilot = read_results_dir(root / "results" / "published")
+    plan = plan_comparison(pilot, "ssm", "transformer", margin=0.1, power=0.8,
+                           sizes=list(study.sizes), targets=sorted(study.targets),
+                           estimators=["oracle"], budget_seconds=20 * 3600)
+    assert (plan.draws, plan.replicates, plan.sizes) == (study.target_draws, 1,
+                                                         list(study.sizes))
+    assert plan.seconds <= 20 * 3600
