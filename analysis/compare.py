@@ -46,7 +46,7 @@ from .rate_fit import RateFit
 from .rates import fit_layout
 from .summary import Summary
 from .theory import with_reason
-from .variance_components import LABELS, estimand, slope_components
+from .variance_components import LABELS, class_estimand, estimand, slope_components
 
 
 @dataclass(eq=False)
@@ -343,9 +343,8 @@ def _difference(lay, fm, fa, fb, common_range, level, boot_se_diff, boot_df):
     if len(lay.draws) < 2:
         return {"class": nan, "conditional": estimand(diff, boot_se_diff, boot_df, level)}, {}
     per = (fa.draw_exponents.set_index("draw")["exponent"]
-           - fb.draw_exponents.set_index("draw")["exponent"]).dropna().to_numpy()
-    klass = (estimand(per.mean(), per.std(ddof=1) / math.sqrt(len(per)), len(per) - 1, level)
-             if len(per) >= 2 else nan)
+           - fb.draw_exponents.set_index("draw")["exponent"])
+    klass = class_estimand(per, level)
     ca, cb = fa.estimands["conditional"], fb.estimands["conditional"]
     cond = (estimand(diff, math.hypot(ca["se"], cb["se"]), min(ca["df"], cb["df"]), level)
             if fm.second_opinion else nan)

@@ -34,7 +34,7 @@ from .intervals import boot_se, t_interval
 from .layout import layout
 from .methods import FitMethod, make_method
 from .rate_fit import RateFit
-from .variance_components import estimand, slope_components
+from .variance_components import class_estimand, estimand, slope_components
 
 
 def check_options(level, n_boot) -> None:
@@ -101,7 +101,7 @@ def _rate_fit(lay, e, method: FitMethod, point: dict, Ma: np.ndarray, boot: dict
     per_draw = diagnostics.draw_exponents(lay, e, method, beta)
     estimands, variance = _estimands(lay, e, method, per_draw, (beta, se, df), level,
                                      second_opinion)
-    if len(lay.draws) > 1:  # the class is the headline: t over the per-draw exponents
+    if np.isfinite(estimands["class"]["se"]):  # the class is the headline: t over draws
         beta, se, df = (estimands["class"][k] for k in ("estimate", "se", "df"))
         ci = estimands["class"]["ci"]
     lr = diagnostics.lr_edges(lay, e, sizes)
@@ -136,10 +136,7 @@ def _estimands(lay, e, method: FitMethod, per_draw, headline, level, mixedlm):
     nan = estimand(math.nan, math.nan, math.nan, level)
     if len(lay.draws) < 2:
         return {"class": nan, "conditional": estimand(beta, se, df, level)}, {}
-    b = per_draw["exponent"].to_numpy(dtype=float)
-    b = b[np.isfinite(b)]
-    klass = (estimand(b.mean(), b.std(ddof=1) / math.sqrt(len(b)), len(b) - 1, level)
-             if len(b) >= 2 else nan)
+    klass = class_estimand(per_draw["exponent"], level)
     if not method.second_opinion:
         return {"class": klass, "conditional": nan}, {}
     comp = slope_components(method.adjust(lay.Y[e].T, lay.x).T, lay.x, lay.unit_draw, level,

@@ -57,6 +57,16 @@ def estimand(est, se, df, level) -> dict:
             "ci": (float(lo), float(hi)), "p_value": t_pvalue(est, se, df)}
 
 
+def class_estimand(values, level) -> dict:
+    """The class estimand from per-draw estimates: their mean with the t interval over
+    them (``sd / sqrt(D)``, D - 1 df); all NaN but the estimate with fewer than 2."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return estimand(v.mean() if len(v) else math.nan, math.nan, math.nan, level)
+    return estimand(v.mean(), v.std(ddof=1) / math.sqrt(len(v)), len(v) - 1, level)
+
+
 def _mixedlm(Y, x, draw) -> dict:
     import statsmodels.formula.api as smf
 
@@ -150,8 +160,7 @@ def slope_components(Y: np.ndarray, x: np.ndarray, unit_draw: np.ndarray,
         v = np.full(D, math.nan)
         var_cond, df_cond = math.nan, math.nan
     est = float(betas.mean())
-    class_ = (estimand(est, betas.std(ddof=1) / math.sqrt(D), D - 1, level) if D >= 2
-              else estimand(est, math.nan, math.nan, level))
+    class_ = class_estimand(betas, level)
     cond = estimand(est, math.sqrt(var_cond) if var_cond >= 0 else math.nan, df_cond,
                      level)
     within = float(np.mean(v))
