@@ -15,6 +15,7 @@ import pandas as pd
 from .bootstrap import contrast_df
 from .contrasts import quad_contrast, slope_contrasts
 from .intervals import boot_se, t_interval, t_pvalue
+from .layout import CAP_SHARE, GAP_RATIO
 
 #: Default level of the curvature test (see ``curvature``): chosen on simulated curves
 #: with known truth as the level that keeps false alarms on straight power laws at or
@@ -24,10 +25,6 @@ from .intervals import boot_se, t_interval, t_pvalue
 #: is caught in 24% / 36% / 50% of the studies. Drifts this small are not reliably
 #: detectable at this noise level; larger ones are (a drift of 0.6 with sd 0.05 is).
 CURVATURE_ALPHA = 0.1
-#: Share of fitted cells stopped by their step cap above which a curve is cap-limited.
-CAP_SHARE = 0.1
-#: Median optimisation gap / risk above which a curve is optimisation-limited.
-GAP_RATIO = 0.5
 
 LOCAL_COLUMNS = ["n_low", "n_high", "exponent", "se", "df", "ci_low", "ci_high"]
 
@@ -185,3 +182,25 @@ def optimisation(lay, e, sizes) -> dict:
                    f"mostly error the estimator does not fit on its training data")
     return {"cap_share": cap_share, "n_stopped": int(len(recorded)), "gap_ratio": gap_ratio,
             "n_gap": int(len(ratio)), "limited": bool(why), "why": why}
+
+
+#: Share of a fit's neural cells whose chosen learning rate sits at an edge of the final
+#: grid (column ``lr_edge``) above which the curve is "lr-limited".
+LR_EDGE_SHARE = 0.1
+
+
+def lr_edges(lay, e, sizes) -> dict:
+    """How many fitted cells chose a learning rate at an edge of their final grid.
+
+    Returns lr_edge_share (NaN when no cell records ``lr_edge``), n_lr (cells recording
+    it) and lr_limited (share above LR_EDGE_SHARE: the best rate may lie outside the grid,
+    so the risk reflects the grid as much as n).
+    """
+    rows = lay.rows[(lay.rows["estimator"] == lay.estimators[e]) & lay.rows["n"].isin(sizes)]
+    if "lr_edge" not in rows:
+        return {"lr_edge_share": math.nan, "n_lr": 0, "lr_limited": False}
+    edge = rows["lr_edge"].dropna().astype(str).str.lower()
+    edge = edge[edge != ""].isin(("true", "1", "1.0"))
+    share = float(edge.mean()) if len(edge) else math.nan
+    return {"lr_edge_share": share, "n_lr": int(len(edge)),
+            "lr_limited": bool(share > LR_EDGE_SHARE)}

@@ -94,6 +94,10 @@ def format_fit_table(table: pd.DataFrame) -> str:
     method = t["method"].iloc[0] if len(t) else ""
     s.add_text(f"exponent: beta in risk ~ n^-beta ({method} fit); verdict: check_theory "
                f"against the theoretical exponent (a reason in brackets: the curve is "
-               f"pre-asymptotic or limited by optimisation, so no rate is claimed).")
+               f"pre-asymptotic or limited by optimisation, so no rate is claimed). With "
+               f"several target draws the exponent and interval are the class's (draws "
+               f"random: t over the per-draw exponents); the estimate given the drawn "
+               f"functions and the variance components are in --json (estimands, "
+               f"variance) and each fit's summary.")
     s.add_notes("Warnings", found)
     return s.as_text()

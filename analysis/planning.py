@@ -642,3 +642,220 @@ class SimulatedStudy:
         self.table = new if self.table is None else pd.concat([self.table, new],
                                                                ignore_index=True)
         return self.table
+
+
+# --------------------------------------------------------------------------- comparisons
+
+def comparison_components(results: pd.DataFrame, a: str, b: str, targets=None,
+                          level: float = 0.95) -> pd.DataFrame:
+    """Variance components of the paired difference of exponents, per target.
+
+    From ``compare_rates`` on the common off-plateau range: between (variance of the
+    per-draw difference around the class's), cell_var (within-cell variance of the log
+    risk ratio), sizes (the common range), n_draws, difference (class estimate), se
+    (its class standard error). A table with one draw has no between component (NaN).
+    """
+    from .compare import compare_rates
+    from .variance_components import slope_components
+
+    df = _selected_rows(results, targets, [a, b])
+    rows = []
+    for tgt in sorted(df["target"].unique()):
+        c = compare_rates(df, a, b, target=tgt, level=level, n_boot=200)
+        lay_fit = c.fit_a
+        comp = c.variance if c.variance else None
+        if comp is None:  # one draw: the cell variance of the conditional estimand
+            comp = {"between": math.nan}
+        cell = _cell_var(df, a, b, tgt, c.sizes, slope_components)
+        rows.append({"target": tgt, "between": comp["between"], "cell_var": cell,
+                     "sizes": list(c.sizes), "n_draws": lay_fit.n_draws,
+                     "difference": c.difference, "se": c.se})
+    return pd.DataFrame(rows, columns=["target", "between", "cell_var", "sizes", "n_draws",
+                                       "difference", "se"])
+
+
+def _cell_var(df, a, b, target, sizes, slope_components) -> float:
+    from .layout import layout
+
+    lay = layout(df, target, [a, b], keep_plateau=True, rate=False)
+    keep = np.isin(lay.sizes, sizes)
+    D = (lay.Y[0] - lay.Y[1])[keep]
+    return float(slope_components(D, lay.x[keep], lay.unit_draw, mixedlm=False)["cell_var"])
+
+
+def design_power(sizes, replicates, draws, between, cell_var, margin=None, level=0.95):
+    """Standard error, df, half-width and TOST power (true difference 0) of the class
+    difference of a design: D draws x R replicates at ``sizes``.
+
+    The per-draw paired slope has variance ``between + cell_var * sum_k c_k^2 / R``
+    (``c`` the exponent contrast of the sizes), the class estimate its mean over D draws,
+    with a t interval on D - 1 df. Power of the TOST at ``margin`` (level ``alpha = 1 -
+    level`` each side) when the exponents are equal: ``2 F_t(margin / se - t_{1-alpha})
+    - 1`` (0 when negative). Returns a dict se, df, half_width, power.
+    """
+    from .contrasts import line_contrasts
+
+    x = np.log(np.asarray(sizes, dtype=float))
+    c = line_contrasts(x, np.ones_like(x))[0]
+    D = np.asarray(draws, dtype=float)
+    var = float(between) + float(cell_var) * float((c ** 2).sum()) / float(replicates)
+    se = np.sqrt(var / D)
+    df = D - 1
+    half = _t_quantile(0.5 + level / 2, df) * se
+    power = np.nan
+    if margin is not None:
+        q = _t_quantile(level, df)
+        power = np.clip(2 * special.stdtr(df, margin / se - q) - 1, 0.0, 1.0)
+    return {"se": se, "df": df, "half_width": half, "power": power}
+
+
+@dataclass(eq=False)
+class ComparisonPlan:
+    """The cheapest design (draws, replicates, sizes) for a class comparison of a and b.
+
+    a, b; goal ("power": TOST at ``margin`` with ``power``; "width": class half-width
+    ``width``); level; components (``comparison_components``); sizes, replicates, draws
+    (the chosen design; draws per target); predicted (per target: se, half_width, power);
+    seconds (predicted compute of the whole design: every estimator costed, every
+    target); designs (DataFrame of the designs compared: the cheapest number of draws
+    for every size set x replicates, with sizes, replicates, draws, seconds, worst
+    power / half-width); reached (some design meets the goal within max_draws).
+    """
+
+    a: str
+    b: str
+    goal: str
+    margin: float
+    power: float
+    width: float
+    level: float
+    components: pd.DataFrame
+    sizes: list
+    replicates: int
+    draws: int
+    predicted: pd.DataFrame
+    seconds: float
+    estimators: list
+    designs: pd.DataFrame
+    reached: bool
+    budget_seconds: float = math.nan
+
+    def summary(self) -> str:
+        goal = (f"TOST at margin +-{self.margin:g} with power {self.power:g} (exponents equal)"
+                if self.goal == "power" else f"class half-width {self.width:g}")
+        lines = [f"Comparison plan: {self.a} vs {self.b}", "=" * 78,
+                 f"budget: {_fmt(self.budget_seconds / 3600, '.1f')} CPU h",
+                 f"goal: {goal}, level {self.level:g}, for every target",
+                 f"design: {self.draws} target draws x {self.replicates} replicate(s) at n = "
+                 f"{', '.join(map(str, self.sizes))} ({'reached' if self.reached else 'NOT reached'})",
+                 f"estimators costed: {', '.join(self.estimators)}",
+                 f"predicted compute: {self.seconds:.0f} s ({self.seconds / 3600:.2f} CPU h, "
+                 f"at the pilot's cost per cell)", "-" * 78,
+                 "variance components of the paired difference (pilot, common range):"]
+        comp = self.components.assign(sizes=[",".join(map(str, s))
+                                             for s in self.components["sizes"]])
+        lines += comp.to_string(index=False, float_format=lambda v: f"{v:.4g}").splitlines()
+        lines += ["-" * 78, "predicted for the design, per target:"]
+        lines += self.predicted.to_string(index=False,
+                                          float_format=lambda v: f"{v:.4f}").splitlines()
+        lines += ["-" * 78, "designs compared (per size set x replicates: the fewest draws "
+                  "reaching the goal, else the most within the budget):"]
+        shown = self.designs.assign(sizes=[",".join(map(str, s)) for s in self.designs["sizes"]])
+        lines += shown.to_string(index=False, float_format=lambda v: f"{v:.4g}").splitlines()
+        lines.append("=" * 78)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def plan_comparison(results: pd.DataFrame, a: str, b: str, *, margin: float = 0.1,
+                    power=0.8, width=None, sizes=None, targets=None, estimators=None,
+                    replicates=(1, 2, 3, 5), max_draws: int = 1000, min_sizes: int = 3,
+                    level: float = 0.95, budget_seconds=None) -> ComparisonPlan:
+    """Target draws, replicates and sizes that decide a class comparison at least cost.
+
+    results : the pilot (e.g. results/published): its common-range variance components
+        (``comparison_components``) and its cost per cell (``CostModel``).
+    margin, power : the goal: a TOST at +-margin with this power when the exponents are
+        equal; width : instead, a class half-width (``power=None``).
+    sizes : the study's size grid (default: the pilot's); only sizes at or above the
+        pilot's common range are used (below it a curve is on the plateau).
+    targets : the targets (default: all of the pilot on which both can be compared).
+    estimators : every estimator the study runs (cost; default a and b).
+    replicates : replicates per draw tried; max_draws : most draws tried; min_sizes :
+        fewest sizes of a design (spread over the range, ends included).
+    budget_seconds : when no design reaching the goal fits it, the design of largest
+        worst-target power (smallest half-width) within it is chosen (``reached`` False).
+    """
+    level = _check_level(level)
+    if width is None and power is None:
+        raise ValueError("plan_comparison needs power= (with margin=) or width=")
+    if power is not None and not 0 < float(power) < 1:
+        raise ValueError(f"power must be between 0 and 1, got {power}")
+    if not margin > 0:
+        raise ValueError(f"margin must be positive, got {margin}")
+    if width is not None and not width > 0:
+        raise ValueError(f"width must be positive, got {width}")
+    comp = comparison_components(results, a, b, targets, level)
+    ests = [a, b] + [e for e in (estimators or []) if e not in (a, b)]
+    cost = CostModel.from_results(_selected_rows(results, targets, ests))
+    lowest = max(min(s) for s in comp["sizes"])
+    grid = np.unique(np.asarray(sizes if sizes is not None else results["n"], dtype=np.int64))
+    grid = grid[grid >= lowest]
+    if len(grid) < 2:
+        raise ValueError(f"sizes: need >= 2 sizes at or above {lowest} (the pilot's common "
+                         f"off-plateau range), got {grid.tolist()}")
+    between = comp["between"].fillna(0.0).to_numpy()
+    cell = comp["cell_var"].to_numpy()
+    D = np.arange(2, int(max_draws) + 1)
+    budget = math.inf if budget_seconds is None else float(budget_seconds)
+    rows = []
+    for sel in size_sets(grid, (), min(int(min_sizes), len(grid))):
+        per_draw = float(sum(cost.seconds(e, np.asarray(sel)).sum() for e in ests))
+        for R in replicates:
+            preds = [design_power(sel, R, D, tb, cv, margin, level)
+                     for tb, cv in zip(between, cell)]
+            if width is None:
+                ok = np.all([p["power"] >= power for p in preds], axis=0)
+            else:
+                ok = np.all([p["half_width"] <= width for p in preds], axis=0)
+            fits = D * R * len(comp) * per_draw <= budget
+            if (ok & fits).any():
+                i = int(np.flatnonzero(ok & fits)[0])
+            elif fits.any():  # the most draws the budget allows
+                i = int(np.flatnonzero(fits)[-1])
+            else:
+                continue
+            rows.append({"sizes": list(sel), "replicates": int(R), "draws": int(D[i]),
+                         "seconds": float(D[i] * R * len(comp) * per_draw),
+                         "power": float(min(p["power"][i] for p in preds)),
+                         "half_width": float(max(p["half_width"][i] for p in preds))})
+    designs = pd.DataFrame(rows, columns=["sizes", "replicates", "draws", "seconds", "power",
+                                          "half_width"])
+    goal = (designs["power"] >= power) if width is None else (designs["half_width"] <= width)
+    designs = designs.assign(reached=goal & (designs["seconds"] <= budget))
+    designs = designs.sort_values(["reached", "seconds"], ascending=[False, True],
+                                  ignore_index=True)
+    reached = bool(designs["reached"].any())
+    if not reached and not designs.empty:  # within the budget, the most decisive design
+        key = designs["power"] if width is None else -designs["half_width"]
+        designs = designs.iloc[np.argsort(-key.to_numpy(), kind="stable")].reset_index(drop=True)
+    if not designs.empty:
+        best = designs.iloc[0]
+        sel, R, d = list(best["sizes"]), int(best["replicates"]), int(best["draws"])
+    else:
+        sel, R, d = [int(grid[0]), int(grid[-1])], 1, int(max_draws)
+    preds = [design_power(sel, R, d, tb, cv, margin, level) for tb, cv in zip(between, cell)]
+    predicted = pd.DataFrame({"target": comp["target"],
+                              "se": [float(p["se"]) for p in preds],
+                              "half_width": [float(p["half_width"]) for p in preds],
+                              "power": [float(p["power"]) for p in preds]})
+    per_draw = float(sum(cost.seconds(e, np.asarray(sel)).sum() for e in ests))
+    return ComparisonPlan(a=str(a), b=str(b), goal="width" if width is not None else "power",
+                          margin=float(margin), power=math.nan if power is None else float(power),
+                          width=math.nan if width is None else float(width), level=level,
+                          components=comp, sizes=[int(v) for v in sel], replicates=R, draws=d,
+                          predicted=predicted, seconds=d * R * len(comp) * per_draw,
+                          estimators=ests, designs=designs, reached=reached,
+                          budget_seconds=budget)

@@ -40,7 +40,8 @@ class RateFit:
         "pre-asymptotic": it steepens, or None).
     optimisation
         dict: cap_share, n_stopped, gap_ratio, n_gap, limited, why
-        (``nprates.analysis.diagnostics.optimisation``).
+        (``nprates.analysis.diagnostics.optimisation``) and lr_edge_share, n_lr,
+        lr_limited (``nprates.analysis.diagnostics.lr_edges``).
     per_n
         DataFrame, one row per sample size (all sizes, also those without a fit):
         n, n_ok, n_failed, n_diverged, plateau, mean_log_risk, sd_log_risk,
@@ -55,7 +56,18 @@ class RateFit:
         DataFrame draw, exponent, n_ok, n_sizes: the exponent of each target draw
         fitted on its own (one row when the table holds one draw).
     n_draws
-        target draws with fits; with more than one the interval is for the class.
+        target draws with fits; with more than one the headline exponent, se, df and
+        interval are the class estimand.
+    estimands
+        dict "class" (draws random: mean of the per-draw exponents, t interval with
+        draws - 1 df; NaN with one draw) and "conditional" (given the drawn functions:
+        replicate noise only), each a dict estimate, se, df, ci, p_value
+        (``nprates.analysis.variance_components``).
+    variance
+        with several draws (linear methods): within and between (variance components of
+        the exponent), within_source, heterogeneity (Q, F, df1, df2, p_value, i2: a test
+        of equal per-draw exponents), mixedlm (statsmodels MixedLM random-slope fit:
+        exponent, se, between, note); empty otherwise.
     n_ok, n_failed, n_diverged, n_sizes, sizes
         row counts (n_failed counts every row with status != "ok"; n_diverged is
         the diverged part of it) and the sizes used in the fit.
@@ -103,6 +115,8 @@ class RateFit:
     n_boot: int
     seed: object
     warnings: list = field(default_factory=list)
+    estimands: dict = field(default_factory=dict)
+    variance: dict = field(default_factory=dict)
     fit_method: object = field(default=None, repr=False)
     _boot: np.ndarray = field(default=None, repr=False)
 
@@ -173,20 +187,48 @@ class RateFit:
                           "local_ci": (f"[{lev} CI]", 16, None)})
         if self.n_draws > 1:
             s.add_rule("-")
+            for line in self.estimands_text().splitlines():
+                s.add_text(line)
             s.add_text("Exponent of each target draw fitted on its own:")
             s.add_frame(self.draw_exponents, {"draw": ("draw", 9, ".0f"),
                                               "exponent": ("exponent", 11, ".4f"),
                                               "n_ok": ("ok", 6, ".0f"),
                                               "n_sizes": ("sizes", 7, ".0f")})
         s.add_rule("-")
-        s.add_text("exponent: beta in risk ~ n^-beta; interval: exponent +- t_df x "
-                   "bootstrap SE;")
+        s.add_text("exponent: beta in risk ~ n^-beta; interval: " + (
+            "the class's, t over the per-draw exponents (draws - 1 df);" if self.n_draws > 1
+            else "exponent +- t_df x bootstrap SE;"))
         s.add_text("local exp.: exponent between this size and the previous one.")
         if self.n_failed:
             s.add_text(f"{self.n_failed} fit(s) did not succeed (status != 'ok') and are "
                        f"excluded from the fit; see the failed/diverged columns.")
         s.add_notes("Warnings", self.warnings)
         return s
+
+    def estimands_text(self) -> str:
+        """The two estimands and the variance components, as lines of text."""
+        from .variance_components import LABELS
+
+        lines = []
+        for key in ("class", "conditional"):
+            e = self.estimands.get(key)
+            if e and np.isfinite(e["estimate"]):
+                lines.append(f"exponent, {LABELS[key]}: {e['estimate']:.4f} "
+                             f"{ci_text(*e['ci'], '.4f')} (se {e['se']:.4f}, df "
+                             f"{e['df']:.1f})")
+        v = self.variance
+        if v:
+            h, m = v["heterogeneity"], v["mixedlm"]
+            lines.append(f"variance of the exponent: within a draw {v['within']:.3g} (from "
+                         f"{v['within_source']}), between draws {v['between']:.3g}")
+            lines.append(f"equal exponents across draws: F = {num(h['F'], '.3g')} on "
+                         f"({h['df1']:.0f}, {num(h['df2'], '.1f')}) df, p = "
+                         f"{num(h['p_value'], '.3g')}")
+            if np.isfinite(m["exponent"]):
+                lines.append(f"MixedLM (random slope): exponent {m['exponent']:.4f} (se "
+                             f"{m['se']:.4f}), between-draw slope variance "
+                             f"{m['between']:.3g}" + (f"; {m['note']}" if m["note"] else ""))
+        return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary().as_text()

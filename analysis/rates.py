@@ -7,8 +7,11 @@ object) to the per-size mean log risks of one (target, estimator).
 Intervals: ``exponent +- t_df * SE``, SE from a bootstrap over the independent units
 and df from the design; see ``nprates.analysis.bootstrap`` for why (a naive percentile
 bootstrap of 5 replicates per size covers about 89% instead of 95%, 83% with 3). With
-several target draws (column ``draw``) whole draws are resampled, so the interval is for
-the class, not for one function. As a second opinion for the linear methods, statsmodels
+several target draws (column ``draw``) the exponent is for the class: the mean of the
+per-draw exponents with the exact t interval over them (D - 1 df), and the fit also
+gives the exponent conditional on the drawn functions, the within- and between-draw
+variance of the exponent and a test of equal per-draw exponents
+(``nprates.analysis.variance_components``; ``RateFit.estimands``, ``RateFit.variance``). As a second opinion for the linear methods, statsmodels
 OLS with cluster-robust standard errors (clusters = the independent units) is reported
 as ``exponent_ols`` / ``ci_ols``.
 
@@ -31,6 +34,7 @@ from .intervals import boot_se, t_interval
 from .layout import layout
 from .methods import FitMethod, make_method
 from .rate_fit import RateFit
+from .variance_components import class_estimand, estimand, slope_components
 
 
 def check_options(level, n_boot) -> None:
@@ -94,6 +98,14 @@ def _rate_fit(lay, e, method: FitMethod, point: dict, Ma: np.ndarray, boot: dict
         b_ols, se_ols, ci_ols = _second_opinion(lay, e, method, sizes, level)
     else:
         b_ols, se_ols, ci_ols = math.nan, math.nan, (math.nan, math.nan)
+    per_draw = diagnostics.draw_exponents(lay, e, method, beta)
+    estimands, variance = _estimands(lay, e, method, per_draw, (beta, se, df), level,
+                                     second_opinion)
+    if np.isfinite(estimands["class"]["se"]):  # the class is the headline: t over draws
+        beta, se, df = (estimands["class"][k] for k in ("estimate", "se", "df"))
+        ci = estimands["class"]["ci"]
+    lr = diagnostics.lr_edges(lay, e, sizes)
+    opt.update(lr)
     n_ok, n_fail, n_div = (int(v) for v in lay.status_counts[e].sum(axis=1))
     return RateFit(
         target=lay.target, estimator=lay.estimators[e], method=method.name, level=level,
@@ -105,11 +117,33 @@ def _rate_fit(lay, e, method: FitMethod, point: dict, Ma: np.ndarray, boot: dict
         per_n=diagnostics.per_size(lay, e, method.fitted_log(point, x)),
         local_slopes=diagnostics.local_slopes(lay, ya, Ma, w, level),
         excluded_sizes=list(lay.excluded[e]),
-        draw_exponents=diagnostics.draw_exponents(lay, e, method, beta),
+        draw_exponents=per_draw, estimands=estimands, variance=variance,
         n_draws=len(lay.draws), n_ok=n_ok, n_failed=n_fail + n_div, n_diverged=n_div,
         n_sizes=len(sizes), sizes=sizes, theory_exponent=lay.theory_exponent,
         resampling=lay.mode, n_boot=n_boot, seed=seed, warnings=warnings,
         fit_method=method, _boot=np.asarray(boot["exponent"]))
+
+
+def _estimands(lay, e, method: FitMethod, per_draw, headline, level, mixedlm):
+    """(estimands, variance) of estimator ``e`` (``RateFit.estimands``, ``.variance``).
+
+    One draw: the conditional estimand is the headline (bootstrap) fit and the class
+    is not estimable. Several: the class is the t interval over the per-draw exponents;
+    the conditional one and the variance components come from the linear slope of the
+    method-adjusted log risks (NaN for a non-linear method).
+    """
+    beta, se, df = headline
+    nan = estimand(math.nan, math.nan, math.nan, level)
+    if len(lay.draws) < 2:
+        return {"class": nan, "conditional": estimand(beta, se, df, level)}, {}
+    klass = class_estimand(per_draw["exponent"], level)
+    if not method.second_opinion:
+        return {"class": klass, "conditional": nan}, {}
+    comp = slope_components(method.adjust(lay.Y[e].T, lay.x).T, lay.x, lay.unit_draw, level,
+                            mixedlm=mixedlm)
+    variance = {k: comp[k] for k in ("within", "between", "within_source", "heterogeneity",
+                                     "mixedlm")}
+    return {"class": klass, "conditional": comp["conditional"]}, variance
 
 
 def fit_layout(lay, method: FitMethod, level=0.95, n_boot=2000, seed=0,

@@ -1,4 +1,6 @@
-"""Synthetic results tables with a known exponent, and the calibration of the intervals.
+"""Synthetic results tables with a known exponent, and the calibration of the intervals
+(``coverage`` for one curve, ``estimand_coverage`` for the class and conditional
+estimands over target draws).
 
 ``simulate_curves`` draws risk = (offset + scale * n^-exponent * drift factor) *
 (log n)^polylog_k * exp(noise * eps) for every (estimator, draw, n, replicate) cell, in
@@ -265,3 +267,42 @@ def verdict_rates(exponent: float, theory_exponent: float, n_sim: int = 200, *,
     out = {k: v / n_sim for k, v in sorted(counts.items())}
     out["flagged"] = flagged / n_sim
     return out
+
+
+def estimand_coverage(n_draws: int, replicates: int, n_sim: int = 2000,
+                      exponent: float = 0.0, draw_sd: float = 0.05, noise: float = 0.2,
+                      sizes=(689, 1485, 3200), level: float = 0.95, seed: int = 0) -> dict:
+    """Coverage of the class and conditional intervals of ``slope_components``.
+
+    Each simulation draws ``n_draws`` per-draw exponents ``exponent + draw_sd * z`` and
+    log values ``-beta_d log n + noise * eps`` (eps standard normal) for ``replicates``
+    replicates at each of ``sizes`` (e.g. the paired log risk ratios of a comparison).
+    The class interval should cover ``exponent``, the conditional one the mean of the
+    drawn exponents. Returns n_draws, replicates, n_sim, class_coverage,
+    conditional_coverage (conditional NaN with one replicate and a straight line: its
+    residual variance is then all noise, so it is reported too), their binomial standard
+    errors, and the mean class half-width.
+    """
+    from .variance_components import slope_components
+
+    if int(n_draws) < 2 or int(replicates) < 1 or int(n_sim) < 1:
+        raise ValueError("need n_draws >= 2, replicates >= 1 and n_sim >= 1")
+    rng = np.random.default_rng(seed)
+    x = np.log(np.asarray(sizes, dtype=float))
+    draw = np.repeat(np.arange(int(n_draws)), int(replicates))
+    hit_c = hit_k = 0
+    width = 0.0
+    for _ in range(int(n_sim)):
+        beta = exponent + draw_sd * rng.standard_normal(int(n_draws))
+        Y = -np.outer(x, beta[draw]) + noise * rng.standard_normal((len(x), len(draw)))
+        comp = slope_components(Y, x, draw, level, mixedlm=False)
+        lo, hi = comp["class"]["ci"]
+        hit_k += lo <= exponent <= hi
+        width += (hi - lo) / 2
+        lo, hi = comp["conditional"]["ci"]
+        hit_c += lo <= beta.mean() <= hi
+    k, c = hit_k / n_sim, hit_c / n_sim
+    return {"n_draws": int(n_draws), "replicates": int(replicates), "n_sim": int(n_sim),
+            "class_coverage": k, "class_se": math.sqrt(k * (1 - k) / n_sim),
+            "conditional_coverage": c, "conditional_se": math.sqrt(c * (1 - c) / n_sim),
+            "class_half_width": width / n_sim}

@@ -30,6 +30,10 @@ status is "inconclusive" and the verdict names the reason, whatever the interval
     more than 10% of the fitted cells stopped at their training cap, or the median
     optimisation gap is more than half the risk (``RateFit.optimisation``; the rule is
     justified in ``nprates.analysis.diagnostics.optimisation``).
+"lr-limited"
+    more than 10% of the fitted cells chose a learning rate at an edge of their final
+    grid (column ``lr_edge``, ``nprates.analysis.diagnostics.lr_edges``): the best rate
+    may lie outside it. Absent column: no such reason.
 
 The verdict is the status, or "status (reason, ...)", e.g. "inconclusive
 (pre-asymptotic)"; ``fit_all``'s verdict column holds the same string.
@@ -57,11 +61,13 @@ TOLERANCE = 0.1
 
 
 def fit_reasons(fit) -> list:
-    """Why a fit's exponent cannot be read as a rate: "optimisation-limited" and/or
-    "pre-asymptotic" (module docstring); empty when there is no such reason."""
+    """Why a fit's exponent cannot be read as a rate: "optimisation-limited",
+    "lr-limited" and/or "pre-asymptotic" (module docstring); empty when there is no such reason."""
     reasons = []
     if (getattr(fit, "optimisation", None) or {}).get("limited"):
         reasons.append("optimisation-limited")
+    if (getattr(fit, "optimisation", None) or {}).get("lr_limited"):
+        reasons.append("lr-limited")
     if (getattr(fit, "curvature", None) or {}).get("flag"):
         reasons.append("pre-asymptotic")
     return reasons

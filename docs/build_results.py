@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nprates.analysis import fit_rate, read_results_dir, risk_ratios
+from nprates.analysis import InsufficientData, compare_rates, fit_rate, read_results_dir, risk_ratios
 from nprates.analysis.layout import layout
 from nprates.cli import main as cli
 
@@ -167,6 +167,50 @@ def ratios_block(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def ci(e: dict) -> str:
+    """An estimand as ``estimate [low, high]`` (3 decimals)."""
+    return f"{e['estimate']:+.3f} [{e['ci'][0]:+.3f}, {e['ci'][1]:+.3f}]"
+
+
+def estimands_block(table: pd.DataFrame) -> str:
+    """SSM minus Transformer exponent per class on the common off-plateau range: both
+    estimands and the heterogeneity test across draws (``compare_rates``)."""
+    lines = ["| target | sizes compared | difference, class (draws random) [95% CI] | "
+             "difference, given the draws [95% CI] | equal across draws: F, p |",
+             "|---|---|---|---|---|"]
+    for target in sorted(table["target"].unique()):
+        try:
+            c = compare_rates(table, "ssm", "transformer", target=target)
+        except InsufficientData:
+            lines.append(f"| {target} | none (no 3 sizes where both are off the plateau) "
+                         f"| - | - | - |")
+            continue
+        h = c.variance["heterogeneity"]
+        lines.append(f"| {target} | {', '.join(map(str, c.sizes))} | {ci(c.estimands['class'])} "
+                     f"| {ci(c.estimands['conditional'])} | F = {h['F']:.2f} on "
+                     f"({h['df1']:.0f}, {h['df2']:.1f}) df, p = {h['p_value']:.3f} |")
+    return "\n".join(lines)
+
+
+def plateau_block(table: pd.DataFrame) -> str:
+    """Plateau sizes per fit under the old rule (most cells at or above half the null risk)
+    and under the fits' rule (``nprates.analysis.layout``), and the sizes the new rule
+    drops from each fit."""
+    lines = ["| target | estimator | plateau, old rule (risk >= 0.5 null) | plateau, rule of "
+             "the fits | sizes the rule now drops |", "|---|---|---|---|---|"]
+    ok = table[table["status"] == "ok"]
+    for (target, estimator), rows in ok.groupby(["target", "estimator"], sort=True):
+        share = rows.groupby("n")["trivial"].mean()
+        old = [int(n) for n, v in share.items() if v > 0.5]
+        lay = layout(table, target, [estimator], keep_plateau=True, rate=False)
+        new = [int(n) for n in lay.sizes[lay.plateau[0]]]
+        dropped = [n for n in new if n not in old]
+        lines.append(f"| {target} | {estimator} | {', '.join(map(str, old)) or 'none'} | "
+                     f"{', '.join(map(str, new)) or 'none'} | "
+                     f"{', '.join(map(str, dropped)) or 'none'} |")
+    return "\n".join(lines)
+
+
 def levels_block(table: pd.DataFrame) -> str:
     """The median risk as a fraction of the risk of predicting the mean (``null_risk``), per
     target, estimator and n: near 1 is the trivial plateau, which a rate fit leaves out."""
@@ -202,6 +246,8 @@ def blocks() -> dict:
     return {
         "fit": text_block(cli_output("fit", where)),
         "compare": text_block(cli_output("compare", where, "ssm", "transformer")),
+        "estimands": estimands_block(table),
+        "plateau": plateau_block(table),
         "draws": draws_block(table, fitted),
         "slopes": slopes_block(table, fitted),
         "cells": cells_block(table, fitted),

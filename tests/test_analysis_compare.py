@@ -74,10 +74,21 @@ def test_risk_ratios_pair_by_draw_and_replicate_and_keep_plateau_sizes():
                                      values="risk")
     d = np.log(sub["a"]) - np.log(sub["b"])
     half = 2.2009851600916384 * d.std(ddof=1) / math.sqrt(len(d))   # t_{0.975, 11}
-    row = risk_ratios(u, "a", "b").set_index("n").loc[n]
+    row = risk_ratios(u, "a", "b", cluster="unit").set_index("n").loc[n]   # given the draws
     assert row["ratio"] == pytest.approx(math.exp(d.mean()))
     assert row["ci_low"] == pytest.approx(math.exp(d.mean() - half))
     assert row["ci_high"] == pytest.approx(math.exp(d.mean() + half))
+    assert row["clustered_by"] == "unit"
+    # the default clusters by draw: t over the 2 per-draw mean log ratios, 1 df
+    means = d.groupby(level="draw").mean()
+    half = 12.706204736174698 * means.std(ddof=1) / math.sqrt(2)     # t_{0.975, 1}
+    row = risk_ratios(u, "a", "b").set_index("n").loc[n]
+    assert row["ratio"] == pytest.approx(math.exp(means.mean()))
+    assert row["ci_low"] == pytest.approx(math.exp(means.mean() - half))
+    assert row["ci_high"] == pytest.approx(math.exp(means.mean() + half))
+    assert row["clustered_by"] == "draw" and row["n_draws"] == 2
+    with pytest.raises(ValueError, match="cluster must be one of"):
+        risk_ratios(u, "a", "b", cluster="replicate")
     with pytest.raises(ValueError, match="two different estimator names"):
         risk_ratios(u, "a", "a")
     with pytest.raises(ValueError, match="level"):
@@ -120,7 +131,7 @@ def test_failed_cells_and_summary():
                         fail_rate=0.1)
     c = compare_rates(t, "a", "b", margin=0.15)
     text = c.summary().as_text()
-    for part in ("Convergence rate comparison", "difference a-b", "Risk ratio", "Verdict:",
+    for part in ("Convergence rate comparison", "diff a-b, given", "Risk ratio", "Verdict:",
                  "+-0.15"):
         assert part in text
     json.dumps(c.to_dict(), allow_nan=False)

@@ -84,12 +84,14 @@ def test_cap_limited_cells_make_the_verdict_inconclusive():
     t = simulate_curves(0.667, replicates=5, noise=0.15, seed=1)
     t["stopped_by"] = "early_stopping"
     assert check_theory(fit_rate(t), 0.667).verdict == "consistent"
-    t.loc[t.index[:5], "stopped_by"] = "cap"  # 5 of 35 cells: 14% > 10%
+    # 5 of 35 cells: 14% > 10%, at the largest n (cap-limited cells at the smallest n
+    # would be left out as the plateau)
+    t.loc[t.index[-5:], "stopped_by"] = "cap"
     f = fit_rate(t)
     assert f.optimisation["limited"] and f.optimisation["cap_share"] == pytest.approx(5 / 35)
     c = check_theory(f, 0.667)
     assert c.verdict == "inconclusive (optimisation-limited)" and c.data_status == "consistent"
-    t.loc[t.index[:3], "stopped_by"] = "early_stopping"  # 2 of 35: under 10%
+    t.loc[t.index[-5:-2], "stopped_by"] = "early_stopping"  # 2 of 35: under 10%
     assert check_theory(fit_rate(t), 0.667).status == "consistent"
 
 

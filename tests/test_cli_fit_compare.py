@@ -102,7 +102,7 @@ def test_fit_and_compare_print_reasons_and_plateau(tmp_path, capsys):
     assert main(["fit", str(path), "--n-boot", "300"]) == 0
     out = capsys.readouterr().out
     assert "inconclusive (optimisation-limited)" in out
-    assert "sim/mlp: mlp: n=[100] sit at the trivial plateau" in " ".join(out.split())
+    assert "sim/mlp: mlp: n=[100] sit on the plateau" in " ".join(out.split())
     assert main(["fit", str(path), "--json", "-", "--n-boot", "300"]) == 0
     rows = {r["estimator"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["mlp"]["excluded_sizes"] == [100] and rows["ssm"]["excluded_sizes"] == []
@@ -112,7 +112,7 @@ def test_fit_and_compare_print_reasons_and_plateau(tmp_path, capsys):
     assert main(["compare", str(path), "ssm", "mlp", "--n-boot", "300"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "(optimisation-limited)" in out and "ssm is optimisation-limited" in out
-    assert "n=[100] sit at the trivial plateau" in out
+    assert "mlp is on the plateau at n = 100" in out
 
 
 @pytest.mark.parametrize("command", ["fit", "compare"])
@@ -136,16 +136,16 @@ def test_compare_lists_a_target_without_enough_sizes_and_compares_the_rest(tmp_p
     assert main(["compare", str(path), "ssm", "mlp", "--n-boot", "200"]) == 0
     out = capsys.readouterr().out
     assert "Target" in out and "easy" in out
-    assert "hard: no comparison: " in out and "only 2 sample size(s) remain" in out
+    assert "hard: no comparison: " in out and "a common range needs >= 3 sizes" in out
     assert out.index("easy") < out.index("hard: no comparison")
     assert main(["compare", str(path), "ssm", "mlp", "--json", "-", "--n-boot", "200"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert [r["target"] for r in records] == ["easy", "hard"]
-    assert "difference" in records[0] and "only 2 sample size(s)" in records[1]["no_comparison"]
+    assert "difference" in records[0] and "a common range needs >= 3 sizes" in records[1]["no_comparison"]
     # asked for by name, the target that cannot be compared is an error (exit 2, one line)
     assert main(["compare", str(path), "ssm", "mlp", "--target", "hard"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "only 2 sample size(s) remain" in err
+    assert err.count("\n") == 1 and "a common range needs >= 3 sizes" in err
     # with no comparable target at all, exit 2 naming why
     only_flat = write_results_dir(tmp_path / "flat", flat)
     assert main(["compare", str(only_flat), "ssm", "mlp"]) == 2

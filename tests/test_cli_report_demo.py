@@ -103,7 +103,9 @@ def test_demo_runs_reports_and_reuses_finished_cells(tmp_path, capsys):
                  "--progress"]) == 0
     first = capsys.readouterr()
     assert "tiny: 12/12 cells done" in first.err  # progress
-    assert re.search(r"^\s+sine\s+ridge\s+\d\.\d{4}", first.out, re.M)  # the exponent table
+    # the exponent table (at n <= 32 ridge stays above 0.1 of the null risk: the plateau
+    # rule leaves it no size to fit, and the table says so)
+    assert re.search(r"^\s+sine\s+ridge\s+(\d\.\d{4}|-)\s", first.out, re.M)
     report = out / "report.pdf"
     assert report.is_file() and f"Report: {report.resolve()}" in first.out
     cells = sorted((out / "cells").glob("*.json"))

@@ -1,6 +1,9 @@
 """``nprates compare RESULTS_DIR A B``: do two estimators converge at the same rate?
 
-The verdict carries a reason (e.g. "different (optimisation-limited)") when a curve is
+By default the two estimators are compared on the sizes where both are off the plateau,
+as the slope of the paired log risk ratio (``--separate-ranges``: each exponent on its
+own off-plateau sizes). Every difference is given for the class (draws random; the
+verdict's) and given the drawn functions. The verdict carries a reason (e.g. "different (optimisation-limited)") when a curve is
 limited by its training budget; sizes at the trivial plateau are left out of each fit
 (``--keep-plateau`` keeps them) and named in the warnings. Without ``--target``, a
 target on which either estimator has too few fitted sizes is listed as "no comparison"
@@ -25,6 +28,9 @@ def add_arguments(parser) -> None:
                         help="compare on this target only (default: every target with both)")
     parser.add_argument("--method", choices=("loglog", "offset", "polylog"), default="loglog",
                         help="how each exponent is fitted (see 'nprates fit --help')")
+    parser.add_argument("--separate-ranges", action="store_true",
+                        help="fit each exponent on its own off-plateau sizes instead of the "
+                        "sizes where both are off the plateau")
     add_fit_options(parser)
 
 
@@ -57,7 +63,8 @@ def run(args) -> int:
                                        method=args.method, level=args.level,
                                        n_boot=args.n_boot, seed=args.seed,
                                        polylog_k=args.polylog_k,
-                                       keep_plateau=args.keep_plateau))
+                                       keep_plateau=args.keep_plateau,
+                                       common_range=not args.separate_ranges))
         except InsufficientData as exc:
             if args.target is not None:
                 raise

@@ -2,6 +2,11 @@
 half-width W at least compute (``nprates.analysis.planning.plan_study``), and the rounds of
 ``nprates run STUDY.toml --until-width W`` (``nprates.studies.adaptive``).
 
+With ``--compare A B --pilot DIR``: target draws, replicates per draw and sizes for a class
+comparison of A and B (a TOST at ``--margin`` with ``--power``, or a class half-width
+``--width``) at least compute, from the variance components and cost per cell of the
+results directory DIR (``nprates.analysis.planning.plan_comparison``); nothing is run.
+
 The pilot is the cells of the named estimators already in ``--out``, or, when there are
 none, a first pass that ``plan`` runs into ``--out`` (4 sizes over the study's range x 2
 replicates; ``run --until-width`` resumes from it).
@@ -32,8 +37,18 @@ def positive(text: str) -> float:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("study", metavar="STUDY.toml", help="the study file (a rate study)")
-    parser.add_argument("--width", type=positive, required=True, metavar="W",
+    parser.add_argument("--width", type=positive, metavar="W",
                         help="half-width of the exponent interval to reach")
+    parser.add_argument("--compare", nargs=2, metavar=("A", "B"),
+                        help="plan draws x replicates x sizes for the class comparison of A "
+                        "and B (with --pilot)")
+    parser.add_argument("--pilot", metavar="DIR", help="with --compare: the results directory "
+                        "whose variance components and cost the plan uses")
+    parser.add_argument("--margin", type=positive, default=0.1,
+                        help="with --compare: TOST margin (default 0.1)")
+    parser.add_argument("--power", type=float, default=0.8,
+                        help="with --compare: power of the TOST when the exponents are equal "
+                        "(default 0.8; --width replaces it)")
     parser.add_argument("--budget", type=positive, metavar="HOURS",
                         help="compute budget in hours (sum of the cells' fit_seconds, pilot "
                         "included): the narrowest interval within it when W is out of reach")
@@ -52,6 +67,10 @@ def run(args) -> int:
     from nprates.studies.adaptive import pilot_results
 
     study = Study.from_toml(args.study, check=False)
+    if args.compare:
+        return run_comparison(args, study)
+    if args.width is None:
+        raise ValueError("--width W is required (or --compare A B --pilot DIR)")
     out = Path(args.out) if args.out else Path("results") / study.name
     pilot = pilot_results(study, out, estimators=args.estimator, progress=False if args.quiet else None)
     budget = None if args.budget is None else 3600.0 * args.budget
@@ -59,6 +78,35 @@ def run(args) -> int:
                       estimators=args.estimator, level=args.level)
     print(f"pilot: {len(pilot)} cells in {out}")
     print(plan.summary())
+    return 0
+
+
+def run_comparison(args, study) -> int:
+    """``nprates plan STUDY.toml --compare A B --pilot DIR``."""
+    from nprates.analysis import read_results_dir
+    from nprates.analysis.planning import plan_comparison
+    from nprates.studies.range_check import range_warnings
+
+    if not args.pilot:
+        raise ValueError("--compare needs --pilot DIR (the results directory to plan from)")
+    if not 0 < args.power < 1:
+        raise ValueError(f"--power must be between 0 and 1, got {args.power}")
+    a, b = args.compare
+    pilot = read_results_dir(args.pilot)
+    targets = sorted(set(study.targets) & set(pilot["target"].astype(str)))
+    if not targets:
+        raise ValueError(f"--pilot {args.pilot} holds none of the study's targets "
+                         f"{sorted(study.targets)}")
+    others = [e for e in study.estimators if e not in (a, b)]
+    plan = plan_comparison(pilot, a, b, margin=args.margin,
+                           power=None if args.width else args.power, width=args.width,
+                           sizes=list(study.sizes), targets=targets, estimators=others,
+                           level=args.level,
+                           budget_seconds=None if args.budget is None else 3600 * args.budget)
+    print(f"pilot: {len(pilot)} cells in {args.pilot}; targets {', '.join(targets)}")
+    print(plan.summary())
+    for line in range_warnings(study):
+        print(f"range: {line}")
     return 0
 
 

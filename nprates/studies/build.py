@@ -92,6 +92,8 @@ def construct_target(study: Study, slot: str):
             if "seed" not in sm and accepted is not None and "seed" in accepted:
                 sm["seed"] = seed
             params["smoothness"] = call(smoothness_cls, sm, f"{name}.smoothness", "Smoothness")
+        if params.get("t_max") == "auto":
+            params["t_max"] = auto_t_max(params.get("smoothness"), study, f"{name}.t_max")
     what = getattr(factory, "__name__", str(spec.factory))
     accepted = check_keywords(factory, params, prefix, what)
     for key in _SEED_KEYWORDS:
@@ -99,6 +101,17 @@ def construct_target(study: Study, slot: str):
             params.setdefault(key, seed)
             break
     return call(factory, params, name, what)
+
+
+def auto_t_max(smoothness, study: Study, name: str) -> float:
+    """``t_max = "auto"``: the truncation rule of docs/theory.md section 4 at the study's
+    largest n, ``(a_dagger / (2 a_dagger + 1)) log2(n_max) + 3``, so the truncated tail
+    stays below every risk the study measures however large its sizes grow."""
+    from nprates.smoothness import recommended_t_max
+
+    if not hasattr(smoothness, "a_dagger"):
+        raise StudyError(name, "t_max = \"auto\" needs a smoothness table to size it from")
+    return recommended_t_max(smoothness, n_max=int(max(study.sizes)))
 
 
 def _target_key(study: Study, slot: str) -> str:

@@ -76,8 +76,9 @@ def pages(data):
             "training cap, or an optimisation gap comparable to the risk).",
         ]
         if left:
-            paras.append("Sizes left out of the fit because the risk there sits at the trivial "
-                         "plateau (at least half the risk of predicting the training mean): "
+            paras.append("Sizes left out of the fit as the plateau (median risk above 0.1 of "
+                         "the risk of predicting the training mean, or cells "
+                         "optimisation-limited before the curve leaves it): "
                          + "; ".join(left) + ".")
         if gaps:
             paras.append("Where an interval misses the theoretical exponent: " + " ".join(gaps))
