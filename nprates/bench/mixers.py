@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from nprates.bench.layers import _step
 from nprates.bench.timing import median_time
 from nprates.estimators.attention_layer import CausalSelfAttention
 from nprates.estimators.layers import Replicated
@@ -33,14 +34,6 @@ def make_layer(family: str, width: int, d_state: int, n_heads: int) -> torch.nn.
     if family == "attention":
         return CausalSelfAttention(width, n_heads=n_heads)
     return make_mixer(family, width, 1, d_state=d_state, n_heads=n_heads)
-
-
-def _step(layer, x):
-    def run():
-        layer.zero_grad(set_to_none=True)
-        x.grad = None
-        layer(x).square().mean().backward()
-    return run
 
 
 def run(device="cpu", lengths=LENGTHS, batch: int = 8, width: int = 32, d_state: int = 16,
