@@ -91,3 +91,22 @@ def test_classifier_learns_to_copy_the_previous_token():
     y_test[:, 1:] = X_test[:, :-1]
     assert clf.score(X_test, y_test) > 0.9          # chance: 0.25
     assert clf.predict_proba(X_test).shape == (100, 8, 4)
+
+
+def test_classifier_batched_replicates_equal_separate_fits():
+    rng = np.random.default_rng(1)
+    Xs = [rng.integers(0, 4, size=(40, 8)) for _ in range(2)]
+    ys = []
+    for X in Xs:
+        y = np.full_like(X, -100)
+        y[:, 1:] = X[:, :-1]
+        ys.append(y)
+    clf = MixerClassifier(n_tokens=4, mixer="ssd", width=8, fnn_width=8, n_heads=2, d_state=4,
+                          chunk_size=4, device="cpu", max_epochs=3, patience_steps=0)
+    batched = fit_replicates(clf, Xs, ys, [3, 4])
+    for b, X, y, seed in zip(batched, Xs, ys, [3, 4]):
+        single = clone(clf).set_params(random_state=seed).fit(X, y)
+        np.testing.assert_allclose(b.history_["val_loss"], single.history_["val_loss"],
+                                   rtol=1e-5)
+        np.testing.assert_allclose(b.predict_proba(X), single.predict_proba(X), rtol=1e-4,
+                                   atol=1e-6)
