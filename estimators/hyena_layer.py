@@ -105,9 +105,8 @@ class HyenaOperator(nn.Module):
     def _streams(self, u):
         """v, x1, x2 (R, N, T, W) after the short filters."""
         z = self.in_proj(u)
-        T = z.shape[2]
-        padded = F.pad(z, (0, 0, SHORT_TAPS - 1, 0))
-        R = z.shape[0]
+        R, _, T, _ = z.shape
+        padded = F.pad(z, (0, 0, SHORT_TAPS - 1, 0))   # zeros before the first token
         z = sum(padded[:, :, SHORT_TAPS - 1 - j: SHORT_TAPS - 1 - j + T]
                 * self.short[:, j].view(R, 1, 1, -1) for j in range(SHORT_TAPS))
         return z.chunk(3, -1)
