@@ -9,6 +9,8 @@ from nprates.estimators.classifiers import SelectiveSSMClassifier, SSMClassifier
 from nprates.estimators.errors import TrainingDiverged
 from nprates.estimators.kernel_ridge import KernelRidgeBaseline
 from nprates.estimators.knn import KNNBaseline
+from nprates.estimators.mixer_estimator import MixerClassifier, MixerRegressor
+from nprates.estimators.module_estimator import ModuleRegressor
 from nprates.estimators.neural import SSMRegressor, TransformerRegressor, WindowMLP
 from nprates.estimators.oracle import OracleProjection
 from nprates.estimators.replicates import fit_replicates
@@ -18,4 +20,5 @@ from nprates.estimators.selective_ssm_layer import SelectiveSSMLayer, selective_
 __all__ = ["SSMRegressor", "TransformerRegressor", "WindowMLP", "SelectiveSSMRegressor",
            "SSMClassifier", "TransformerClassifier", "SelectiveSSMClassifier", "OracleProjection",
            "KernelRidgeBaseline", "KNNBaseline", "fit_replicates", "TrainingDiverged",
-           "SelectiveSSMLayer", "selective_scan"]
+           "SelectiveSSMLayer", "selective_scan", "MixerRegressor", "MixerClassifier",
+           "ModuleRegressor"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from .mixer_network import MixerNetwork
 from .networks import SSMNetwork, TransformerNetwork
 from .selective_network import SelectiveSSMNetwork
 
@@ -56,3 +57,17 @@ class SelectiveSSMArchitecture:
                                    norm=self.norm, dt_min=self.dt_min, dt_max=self.dt_max,
                                    scan=self.scan, chunk_size=self.chunk_size,
                                    n_replicates=n_replicates, embed=embed)
+
+
+class MixerArchitecture:
+    """``mixer_network.MixerNetwork`` from mixer, width, n_layers, d_state, n_heads,
+    chunk_size, filter_width, fnn_width, fnn_depth, residual and norm."""
+
+    def _network(self, n_inputs: int, n_outputs: int, n_replicates: int,
+                 embed: nn.Module | None = None) -> nn.Module:
+        return MixerNetwork(n_inputs, n_outputs, width=self.width, n_layers=self.n_layers,
+                            mixer=self.mixer, d_state=self.d_state, n_heads=self.n_heads,
+                            chunk_size=self.chunk_size, filter_width=self.filter_width,
+                            fnn_width=self.fnn_width, fnn_depth=self.fnn_depth,
+                            residual=self.residual, norm=self.norm, n_replicates=n_replicates,
+                            embed=embed)

@@ -7,6 +7,8 @@ Sections (each a module with ``run``):
 - ``layers``: one SSM layer against one attention layer, forward + backward, L = 64..4096,
   with the log-log scaling exponent in L.
 - ``targets``: evaluation throughput of GammaSmooth and PiecewiseGammaSmooth.
+- ``mixers``: one layer of every mixer family (S4D, selective SSM, attention, SSD, LRU,
+  GLA, RetNet, Hyena), forward + backward, L = 16..1024, with the log-log slope in L.
 - ``study``: ``nprates demo`` (the quick study and its report) end to end, wall time and
   peak memory.
 
@@ -17,10 +19,10 @@ from __future__ import annotations
 
 import time
 
-from nprates.bench import layers, replicates, study, targets
+from nprates.bench import layers, mixers, replicates, study, targets
 from nprates.bench.timing import machine
 
-SECTIONS = ("replicates", "layers", "targets", "study")
+SECTIONS = ("replicates", "layers", "targets", "study", "mixers")
 
 
 def run_all(device="cpu", quick: bool = False, sections=SECTIONS, progress=None) -> dict:
@@ -47,6 +49,9 @@ def run_all(device="cpu", quick: bool = False, sections=SECTIONS, progress=None)
         elif name == "targets":
             report[name] = targets.run(sequences=1000 if quick else 10_000,
                                        repeats=1 if quick else 3)
+        elif name == "mixers":
+            report[name] = mixers.run(device, repeats=3 if quick else 5,
+                                      lengths=mixers.LENGTHS[:3] if quick else mixers.LENGTHS)
         else:
             report[name] = study.run(device)
     report["seconds"] = time.perf_counter() - started
@@ -94,5 +99,7 @@ def format_report(report: dict) -> str:
         x = report["study"]
         lines += ["", f"4. nprates demo ({x['study']} study and report) end to end: "
                       f"{x['seconds']:.0f} s, peak memory {x['peak_memory_mib']:.0f} MiB"]
+    if "mixers" in report:
+        lines += mixers.format_section(report["mixers"], 5)
     lines += ["", f"bench took {report['seconds']:.0f} s"]
     return "\n".join(lines)

@@ -181,12 +181,17 @@ def needs_basis(cls) -> bool:
 
 def make_estimator(study: Study, label: str, target, device: str, n: int | None = None):
     """An unfitted estimator: its params with size rules resolved for ``n`` (default: the
-    study's smallest size), the target basis if it needs one, the device."""
+    study's smallest size), import paths resolved for the params the class lists in
+    ``import_path_params``, the target basis if it needs one, the device."""
     spec = study.estimators[label]
     cls = estimator_class(study, label)
     n = study.sizes[0] if n is None else n
     params = resolve_params(spec.params, n, target_number(target, "a_dagger"),
                             f"estimators.{label}.params")
+    for key in getattr(cls, "import_path_params", ()):   # e.g. ModuleRegressor's factory
+        if isinstance(params.get(key), str):
+            params[key] = import_object(params[key], f"estimators.{label}.params.{key}",
+                                        study.trust)
     if needs_basis(cls):
         params["basis"] = target
     est = cls(**params)
