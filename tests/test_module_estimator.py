@@ -119,9 +119,9 @@ def test_a_study_names_the_factory_by_import_path():
                 estimators={"gru": {"class": "nprates.estimators.ModuleRegressor",
                                     "params": {"factory": "test_module_estimator:make_gru",
                                                "width": 12, "max_epochs": 1}}})
-    study = Study.from_dict({**spec, "trust": ["study_fixtures", "test_module_estimator"]})
+    study = Study.from_dict(spec).with_trust(["study_fixtures", "test_module_estimator"])
     est = make_estimator(study, "gru", None, "cpu")
     assert est.factory is make_gru and est.width == 12
     with pytest.raises(StudyError, match="module 'test_module_estimator' is not trusted"):
-        make_estimator(Study.from_dict({**spec, "trust": ["study_fixtures"]}), "gru", None,
+        make_estimator(Study.from_dict(spec).with_trust(["study_fixtures"]), "gru", None,
                        "cpu")
