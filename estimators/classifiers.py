@@ -381,7 +381,7 @@ class SelectiveSSMClassifier(SelectiveSSMArchitecture, TokenClassifier):
 
     def __init__(self, n_tokens=None, n_classes=None, *, width=32, n_layers=2, d_state=16,
                  dt_rank="auto", fnn_width=64, fnn_depth=1, residual=True, norm=True,
-                 dt_min=1e-2, dt_max=1.0, scan="chunked", chunk_size=16, lr=3e-3,
+                 dt_min=1e-2, dt_max=1.0, scan="sequential", chunk_size=16, lr=3e-3,
                  weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
                  device="auto", random_state=None,

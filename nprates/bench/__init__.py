@@ -6,6 +6,8 @@ Sections (each a module with ``run``):
   with the quick study's networks and with wider ones.
 - ``layers``: one SSM layer against one attention layer, forward + backward, L = 64..4096,
   with the log-log scaling exponent in L.
+- ``scan``: the selective scan's sequential and chunked forms, forward + backward,
+  L = 16..256.
 - ``targets``: evaluation throughput of GammaSmooth and PiecewiseGammaSmooth.
 - ``study``: ``nprates demo`` (the quick study and its report) end to end, wall time and
   peak memory.
@@ -17,10 +19,10 @@ from __future__ import annotations
 
 import time
 
-from nprates.bench import layers, replicates, study, targets
+from nprates.bench import layers, replicates, scan, study, targets
 from nprates.bench.timing import machine
 
-SECTIONS = ("replicates", "layers", "targets", "study")
+SECTIONS = ("replicates", "layers", "scan", "targets", "study")
 
 
 def run_all(device="cpu", quick: bool = False, sections=SECTIONS, progress=None) -> dict:
@@ -44,6 +46,8 @@ def run_all(device="cpu", quick: bool = False, sections=SECTIONS, progress=None)
         elif name == "layers":
             report[name] = layers.run(device, lengths=(64, 256, 1024) if quick else layers.LENGTHS,
                                       repeats=3 if quick else 5)
+        elif name == "scan":
+            report[name] = scan.run(device, repeats=1 if quick else 3)
         elif name == "targets":
             report[name] = targets.run(sequences=1000 if quick else 10_000,
                                        repeats=1 if quick else 3)
@@ -84,6 +88,15 @@ def format_report(report: dict) -> str:
             lines.append("   " + f"{name:<10}" + "".join(f"{times[L]:>10.4f}" for L in lengths)
                          + f"{r['exponents'][name]:>10.2f}")
         lines.append(f"   attention / SSM at L={lengths[-1]}: {r['ratio_at_max']:.1f}x")
+    if "scan" in report:
+        r = report["scan"]
+        lengths = sorted({row["length"] for row in r["rows"]})
+        lines += ["", f"2b. selective scan forward+backward, batch {r['batch']}, H={r['channels']},"
+                      f" N={r['d_state']}, chunk {r['chunk_size']} (seconds)",
+                  "   " + f"{'scan':<12}" + "".join(f"{'L=' + str(L):>10}" for L in lengths)]
+        for form in sorted({row["scan"] for row in r["rows"]}):
+            times = {row["length"]: row["seconds"] for row in r["rows"] if row["scan"] == form}
+            lines.append("   " + f"{form:<12}" + "".join(f"{times[L]:>10.4f}" for L in lengths))
     if "targets" in report:
         lines += ["", "3. target evaluation"]
         for x in report["targets"]:
