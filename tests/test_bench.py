@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from nprates.bench import format_report, layers, replicates, run_all, scan, targets
+from nprates.bench import cells, format_report, layers, replicates, run_all, scan, targets
 from nprates.cli import main
 
 
@@ -24,6 +24,22 @@ def test_scan_bench_times_both_forms_at_each_length():
                           "seconds": 1.0, "scan": r})
     assert "selective scan forward+backward, batch 2, H=4, N=3" in text
     assert "sequential" in text and "chunked" in text
+
+
+def test_cells_bench_refits_a_published_cell_to_its_recorded_risk():
+    r = cells.run(estimators=("oracle",), sizes=(689,))
+    (row,) = r["rows"]
+    assert row["risk_ratio"] == pytest.approx(1.0, abs=1e-9)  # same seeds, same data
+    assert row["published_seconds"] > 0 and row["cpu_seconds"] > 0
+    r["steps"] = cells.steps(width=8, fnn_width=16, batch=4, repeats=1, steps_per_repeat=1)
+    assert r["steps"]["overhead"] == pytest.approx(r["steps"]["ours_r1"] / r["steps"]["plain"] - 1)
+    text = format_report({"machine": {"processor": "cpu", "cpu_count": 2, "torch": "2",
+                                      "torch_threads": 1}, "device": "cpu", "quick": True,
+                          "seconds": 1.0, "cells": r})
+    assert "5. published cells refitted (mixed, draw 0, replicate 0" in text
+    assert "oracle" in text and " 1.000" in text and "plain torch" in text
+    with pytest.raises(ValueError, match="no study.toml"):
+        cells.run("no/such/dir")
 
 
 def test_target_bench_reports_throughput():

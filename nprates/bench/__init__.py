@@ -9,6 +9,9 @@ Sections (each a module with ``run``):
 - ``scan``: the selective scan's sequential and chunked forms, forward + backward,
   L = 16..256.
 - ``targets``: evaluation throughput of GammaSmooth and PiecewiseGammaSmooth.
+- ``cells``: published cells (mixed class, draw 0, replicate 0; each estimator at
+  n = 689 and 3200) refitted with this code, beside the cost and risk recorded in
+  results/published; one training step against a plain-torch reference loop.
 - ``study``: ``nprates demo`` (the quick study and its report) end to end, wall time and
   peak memory.
 
@@ -19,17 +22,19 @@ from __future__ import annotations
 
 import time
 
-from nprates.bench import layers, replicates, scan, study, targets
+from nprates.bench import cells, layers, replicates, scan, study, targets
 from nprates.bench.timing import machine
 
-SECTIONS = ("replicates", "layers", "scan", "targets", "study")
+SECTIONS = ("replicates", "layers", "scan", "targets", "cells", "study")
 
 
-def run_all(device="cpu", quick: bool = False, sections=SECTIONS, progress=None) -> dict:
+def run_all(device="cpu", quick: bool = False, sections=SECTIONS, progress=None,
+            results="results/published") -> dict:
     """Run the chosen sections; returns {"machine", "device", "quick", section: figures}.
 
-    ``quick`` shortens the sections (fewer steps, lengths and sequences; the study is the
-    same). ``progress(text)`` is told when each section starts.
+    ``quick`` shortens the sections (fewer steps, lengths and sequences; the cells at
+    n = 689 only; the study is the same). ``progress(text)`` is told when each section
+    starts. ``results``: the published results directory the ``cells`` section refits.
     """
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
@@ -48,6 +53,9 @@ def run_all(device="cpu", quick: bool = False, sections=SECTIONS, progress=None)
                                       repeats=3 if quick else 5)
         elif name == "scan":
             report[name] = scan.run(device, repeats=1 if quick else 3)
+        elif name == "cells":
+            report[name] = {**cells.run(results, sizes=cells.SIZES[:1] if quick else cells.SIZES),
+                            "steps": cells.steps(repeats=3 if quick else 5)}
         elif name == "targets":
             report[name] = targets.run(sequences=1000 if quick else 10_000,
                                        repeats=1 if quick else 3)
@@ -103,6 +111,22 @@ def format_report(report: dict) -> str:
             lines.append(f"   {x['target']:<22} {x['n_basis']} basis functions, {x['sequences']}"
                          f" sequences x {x['length']} tokens: {x['seconds']:.2f} s "
                          f"({x['sequences_per_second']:.0f} sequences/s)")
+    if "cells" in report:
+        r = report["cells"]
+        lines += ["", f"5. published cells refitted ({r['class']}, draw {r['draw']}, replicate "
+                      f"{r['replicate']}, one thread; published: as recorded in the cell)",
+                  f"   {'estimator':<12} {'n':>5} {'wall s':>8} {'CPU s':>8} {'published s':>12}"
+                  f" {'epochs':>7} {'published':>9} {'risk':>10} {'published':>10} {'ratio':>6}"]
+        for x in r["rows"]:
+            lines.append(f"   {x['estimator']:<12} {x['n']:>5} {x['seconds']:>8.1f} "
+                         f"{x['cpu_seconds']:>8.1f} {x['published_seconds']:>12.1f} "
+                         f"{x['epochs']:>7.0f} {x['published_epochs']:>9.0f} {x['risk']:>10.3g}"
+                         f" {x['published_risk']:>10.3g} {x['risk_ratio']:>6.3f}")
+        s = r["steps"]
+        lines.append(f"   one Transformer step (width {s['width']}, FNN {s['fnn_width']}, batch "
+                     f"{s['batch']} x {s['tokens']} tokens): ours {s['ours_r1'] * 1e3:.2f} ms "
+                     f"(R=2: {s['ours_r2_per_replicate'] * 1e3:.2f} ms per replicate), plain "
+                     f"torch {s['plain'] * 1e3:.2f} ms: overhead {100 * s['overhead']:+.0f}%")
     if "study" in report:
         x = report["study"]
         lines += ["", f"4. nprates demo ({x['study']} study and report) end to end: "
