@@ -137,7 +137,7 @@ def steps(width: int = 36, fnn_width: int = 72, heads: int = 2, layers: int = 2,
     "plain", "overhead"} (ours_r1 / plain - 1)."""
     from nprates.estimators import TransformerRegressor
     from nprates.estimators.layers import stack_replicates
-    from nprates.estimators.training import TrainingConfig, _optimizer
+    from nprates.estimators.training import TrainingConfig, parameter_groups
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -155,7 +155,7 @@ def steps(width: int = 36, fnn_width: int = 72, heads: int = 2, layers: int = 2,
     try:
         for R in (1, 2):
             net = stack_replicates([est._make_network(1) for _ in range(R)])
-            opt = _optimizer(net, TrainingConfig())
+            opt = torch.optim.AdamW(parameter_groups(net, TrainingConfig()), fused=True)
             xr, yr = x.expand(R, -1, -1, -1).contiguous(), y.expand(R, -1, -1).contiguous()
 
             def ours(net=net, opt=opt, xr=xr, yr=yr):
