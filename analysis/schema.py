@@ -69,6 +69,15 @@ capacity          str     JSON of the size hyperparameters resolved for this n,
                           e.g. {"width": 24, "fnn_width": 48}
 threads           float   torch intra-op threads the fit ran with
 train_accuracy    float   capability rows: token accuracy on the training sequences
+history           str     neural fits: JSON {"train": [...], "val": [...]}, the
+                          per-epoch mean training loss and validation loss of the
+                          kept learning rate (4 significant digits, MSE units;
+                          null where there was no validation split)
+best_epoch        float   neural fits: 1-based epoch of the restored weights
+lr_grid           str     neural fits: JSON list of the learning rates tried (the
+                          grid and its extensions beyond an edge), ascending
+lr_edge           bool    the kept learning rate sits at an edge of ``lr_grid``
+                          (the extension limit was reached; default False)
 ================= ======= =======================================================
 
 Integer columns (``n``, ``replicate``, ``draw``) must hold whole numbers: a value such
@@ -118,6 +127,10 @@ OPTIONAL = {
     "capacity": "",
     "threads": np.nan,
     "train_accuracy": np.nan,
+    "history": "",
+    "best_epoch": np.nan,
+    "lr_grid": "",
+    "lr_edge": False,
 }
 
 COLUMNS = REQUIRED + tuple(OPTIONAL)

@@ -23,14 +23,23 @@ whose loss becomes NaN or inf raises ``TrainingDiverged``.
 Learning rate: ``lr`` is a number, or a sequence of numbers (a grid). Every candidate of
 a grid trains on the same training/validation split, from the same initial weights, in
 the same mini-batch order (as more replicates of one batched computation); the one with
-the lowest best validation loss is kept (ties: the earlier in the grid; a candidate whose
+the lowest best validation loss is kept (ties: the earlier tried; a candidate whose
 loss diverged is never kept, and the fit raises ``TrainingDiverged`` only when all do).
+A grid cannot hide the best rate at its edge: when the kept candidate has the lowest or
+highest rate tried, the next rate beyond that edge (the edge times its ratio to its
+neighbour, e.g. 3.33e-2 after {3e-3, 1e-2}) trains too, on the same split, from the same
+weights, in the same order, at most ``lr_extend`` times per side (default 2; 0: the grid
+as given). ``lr_grid_`` lists the rates tried, ``lr_edge_`` says whether the kept one is
+still at an edge of them (the extension limit was reached; always True for a grid with
+``lr_extend=0`` whose best rate is at an end).
 
 Fitted attributes: ``network_``, ``history_``, ``train_loss_``, ``val_loss_``,
-``n_epochs_``, ``best_epoch_``, ``n_steps_``, ``stopped_by_`` ("early_stopping" or
-"cap"), ``lr_`` (the learning rate kept), ``lr_scores_`` ({lr: best validation loss},
-inf for a diverged candidate; ``{lr: val_loss_}`` for a number), ``selection_seconds_``
-(wall time of training the grid, per replicate; 0 for a number; part of
+``n_epochs_``, ``best_epoch_`` (1-based epoch of the restored weights), ``n_steps_``,
+``stopped_by_`` ("early_stopping" or "cap"), ``lr_`` (the learning rate kept),
+``lr_scores_`` ({lr: best validation loss} over the final grid, inf for a diverged
+candidate; ``{lr: val_loss_}`` for a number), ``lr_grid_`` (the rates tried, ascending),
+``lr_edge_``, ``selection_seconds_`` (wall time of training the grid and its extensions,
+per replicate; 0 for a number; part of
 ``fit_seconds_``), ``n_params_``, ``fit_seconds_``, ``device_``, the layout
 ``n_features_in_`` (d), ``seq_len_`` (T), ``n_scored_`` (L), ``output_1d_``, and
 ``y_mean_``, ``y_scale_``.
@@ -46,6 +55,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import time
 
 import numpy as np
@@ -72,6 +82,35 @@ def _seeds(random_state) -> list[int]:
     """Independent seeds for the validation split, the initialisation and the shuffling."""
     entropy = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     return [int(s) for s in np.random.SeedSequence(entropy).generate_state(3)]
+
+
+def _best_candidate(candidates) -> int:
+    """Index of the kept candidate among ``(lr, outcome, weights)`` tuples: the lowest best
+    validation loss among those that did not diverge (ties: the earlier tried)."""
+    return min(range(len(candidates)), key=lambda k: (candidates[k][1].diverged_epoch is not None,
+                                                       candidates[k][1].val_loss))
+
+
+def _extension(candidates, grid: list, limit: int) -> float | None:
+    """The next learning rate to try for one replicate, or None.
+
+    When the kept candidate (``_best_candidate``) sits at the lowest or highest rate tried
+    so far, the next rate beyond that edge, one step of the ratio between the edge and its
+    neighbour, as long as fewer than ``limit`` rates lie beyond that side of ``grid``. A
+    one-rate grid is never extended (no selection, no step to repeat); neither is a
+    replicate whose candidates all diverged."""
+    if len(grid) < 2 or limit < 1:
+        return None
+    best = _best_candidate(candidates)
+    if candidates[best][1].diverged_epoch is not None:
+        return None
+    rates = sorted(lr for lr, _, _ in candidates)
+    lr = candidates[best][0]
+    if lr == rates[0] and sum(r < min(grid) for r in rates) < limit:
+        return rates[0] * rates[0] / rates[1]
+    if lr == rates[-1] and sum(r > max(grid) for r in rates) < limit:
+        return rates[-1] * rates[-1] / rates[-2]
+    return None
 
 
 def _check_int(name: str, value, low: int = 1, none_ok: bool = False) -> None:
@@ -146,8 +185,7 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
     def _fit_batch(self, estimators, Xs, ys) -> list:
         start = time.perf_counter()
         self._check_params()
-        lrs = self._lr_candidates()
-        G = len(lrs)
+        grid = self._lr_candidates()
         device = resolve_device(self.device)
         if not len(estimators) == len(Xs) == len(ys):
             raise ValueError(f"got {len(Xs)} X arrays and {len(ys)} y arrays for "
@@ -174,37 +212,54 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
                 torch.manual_seed(init_seed)
                 nets.append(est._make_network(1))
             shuffle_seeds.append(shuffle_seed)
-
-        # candidate g of replicate r is network replicate r * G + g: same data, same
-        # initial weights, same mini-batch order, its own learning rate
-        network = stack_replicates([net for net in nets for _ in range(G)]).to(device)
-        X_tr, Y_tr, X_va, Y_va = (torch.as_tensor(np.stack(p)).to(device)
-                                  .repeat_interleave(G, dim=0) for p in zip(*parts))
+        data = [torch.as_tensor(np.stack(p)).to(device) for p in zip(*parts)]  # (R, n, ...)
         if n_val == 0:
-            X_va = Y_va = None
+            data[2:] = [None, None]
+
+        # Every candidate (replicate r, learning rate) trains on r's split, from r's initial
+        # weights, in r's mini-batch order, as one network replicate of a batched round. The
+        # first round trains the grid; each later one the extensions some replicates need.
+        tried = [[] for _ in estimators]  # per replicate: (lr, outcome, weights), in order
+        pending = [(r, lr) for r in range(len(estimators)) for lr in grid]
         grid_start = time.perf_counter()
-        outcomes = train_replicates(network, self._loss, X_tr, Y_tr, X_va, Y_va,
-                                    [s for s in shuffle_seeds for _ in range(G)],
-                                    self._training_config(), metric_fn=self._val_metric,
-                                    lrs=[lr for _ in estimators for lr in lrs])
-        selection = (time.perf_counter() - grid_start) / len(estimators) if G > 1 else 0.0
-        state = replicate_state(network)
+        while pending:
+            reps = [r for r, _ in pending]
+            index = torch.tensor(reps, device=device)
+            network = stack_replicates([nets[r] for r in reps]).to(device)
+            X_tr, Y_tr, X_va, Y_va = (None if d is None else d[index] for d in data)
+            outcomes = train_replicates(network, self._loss, X_tr, Y_tr, X_va, Y_va,
+                                        [shuffle_seeds[r] for r in reps],
+                                        self._training_config(), metric_fn=self._val_metric,
+                                        lrs=[lr for _, lr in pending])
+            state = replicate_state(network)
+            for k, ((r, lr), outcome) in enumerate(zip(pending, outcomes)):
+                weights = {name: v[k:k + 1].clone() for name, v in state.items()}
+                tried[r].append((lr, outcome, weights))
+            pending = [(r, lr) for r in sorted(set(reps))
+                       if (lr := _extension(tried[r], grid, self._lr_extend())) is not None]
+            if pending and self._verbose():
+                print(f"{type(self).__name__}: the best learning rate is at an edge of the "
+                      f"grid; trying {sorted({lr for _, lr in pending})}", file=sys.stderr,
+                      flush=True)
+        selection = (time.perf_counter() - grid_start) / len(estimators) if len(grid) > 1 else 0.0
         seconds = (time.perf_counter() - start) / len(estimators)
         results = []
-        for r, (est, net) in enumerate(zip(estimators, nets)):
-            candidates = outcomes[r * G:(r + 1) * G]
-            scores = {lr: (o.val_loss * est._loss_units() if o.diverged_epoch is None
-                           else math.inf) for lr, o in zip(lrs, candidates)}
-            g = min(range(G), key=lambda k: (candidates[k].diverged_epoch is not None,
-                                             scores[lrs[k]]))  # ties: the earlier candidate
-            k = r * G + g
-            results.append(est._finish(net, {name: v[k:k + 1].clone() for name, v in state.items()},
-                                       candidates[g], seconds, device, lrs[g], scores, selection))
+        for est, net, candidates in zip(estimators, nets, tried):
+            units = est._loss_units()
+            scores = {lr: (o.val_loss * units if o.diverged_epoch is None else math.inf)
+                      for lr, o, _ in candidates}
+            best = _best_candidate(candidates)
+            lr, outcome, weights = candidates[best]
+            rates = sorted(scores)
+            at_edge = len(rates) > 1 and lr in (rates[0], rates[-1])
+            results.append(est._finish(net, weights, outcome, seconds, device, lr, scores,
+                                       selection, rates, at_edge))
         return results
 
-    def _finish(self, network, state, outcome, seconds, device, lr, lr_scores, selection):
+    def _finish(self, network, state, outcome, seconds, device, lr, lr_scores, selection,
+                lr_grid, lr_edge):
         """Set the fitted attributes from one replicate's outcome (trained at ``lr``, the
-        grid's scores ``lr_scores``); self or the exception."""
+        scores of the final grid ``lr_scores``); self or the exception."""
         if outcome.diverged_epoch is not None:
             return TrainingDiverged(
                 f"{type(self).__name__} diverged: the loss became NaN or inf at epoch "
@@ -225,10 +280,19 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
         self.n_steps_ = outcome.n_steps
         self.stopped_by_ = outcome.stopped_by
         self.lr_, self.lr_scores_, self.selection_seconds_ = lr, lr_scores, selection
+        self.lr_grid_, self.lr_edge_ = list(lr_grid), bool(lr_edge)
         self.n_params_ = sum(p.numel() for p in network.parameters())
         self.fit_seconds_ = seconds
         self.device_ = str(device)
         return self
+
+    def _lr_extend(self) -> int:
+        """``lr_extend``; 0 for a subclass that does not declare it."""
+        return getattr(self, "lr_extend", 0)
+
+    def _verbose(self) -> int:
+        """``verbose``; 0 for a subclass that does not declare it."""
+        return getattr(self, "verbose", 0)
 
     def _make_network(self, n_replicates: int) -> nn.Module:
         network = self._build_network(n_replicates)
@@ -282,6 +346,8 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
         _check_int("max_steps", self.max_steps, none_ok=True)
         _check_int("min_steps", self.min_steps, low=0)
         _check_int("patience_steps", self.patience_steps, low=0)
+        _check_int("lr_extend", self._lr_extend(), low=0)
+        _check_int("verbose", self._verbose(), low=0)
         self._lr_candidates()
         if hasattr(self, "ssm_lr"):
             _check_real("ssm_lr", self.ssm_lr, 0.0, low_ok=False, none_ok=True)
@@ -293,7 +359,7 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
                               batch_size=self.batch_size, max_epochs=self.max_epochs,
                               patience=self.patience, patience_steps=self.patience_steps,
                               max_steps=self.max_steps, min_steps=self.min_steps,
-                              ssm_lr=getattr(self, "ssm_lr", None))
+                              ssm_lr=getattr(self, "ssm_lr", None), verbose=self._verbose())
 
     # -- prediction -----------------------------------------------------------------------
 
@@ -406,6 +472,12 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
         epochs and ``patience_steps`` steps pass without a better validation loss on
         ``val_fraction`` of the training sequences (0: no validation, the last weights are
         kept); never fewer than ``min_steps`` steps.
+    lr_extend : int, default 2
+        Rates tried beyond each edge of an ``lr`` grid when the best is at that edge
+        (module docstring); 0: the grid as given.
+    verbose : int, default 0
+        k > 0: a line to stderr every k epochs (mean training and validation loss over the
+        candidates still training, in standardised units; steps so far).
     device : "auto", "cpu", "cuda" or "cuda:K"
     random_state : int, RandomState or None
     """
@@ -414,7 +486,8 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
                  fnn_depth=1, residual=True, norm=True, dt_min=1e-2, dt_max=1.0,
                  bound=None, lr=3e-3, ssm_lr=1e-3, weight_decay=0.01, batch_size=64,
                  max_epochs=1000, max_steps=None, min_steps=0, patience=20,
-                 patience_steps=200, val_fraction=0.2, device="auto", random_state=None):
+                 patience_steps=200, val_fraction=0.2, lr_extend=2, verbose=0, device="auto",
+                 random_state=None):
         self.width = width
         self.n_layers = n_layers
         self.d_state = d_state
@@ -436,6 +509,8 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
         self.patience = patience
         self.patience_steps = patience_steps
         self.val_fraction = val_fraction
+        self.lr_extend = lr_extend
+        self.verbose = verbose
         self.device = device
         self.random_state = random_state
 
@@ -454,7 +529,7 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
     width, n_layers, n_heads, window, fnn_width, fnn_depth, positional :
         Architecture (``TransformerNetwork``).
     bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, device, random_state :
+    patience_steps, val_fraction, lr_extend, verbose, device, random_state :
         As for ``SSMRegressor``.
     """
 
@@ -462,7 +537,7 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
                  fnn_depth=1, positional="sinusoidal", bound=None, lr=3e-3,
                  weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
-                 device="auto", random_state=None):
+                 lr_extend=2, verbose=0, device="auto", random_state=None):
         self.width = width
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -480,6 +555,8 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
         self.patience = patience
         self.patience_steps = patience_steps
         self.val_fraction = val_fraction
+        self.lr_extend = lr_extend
+        self.verbose = verbose
         self.device = device
         self.random_state = random_state
 
@@ -505,14 +582,14 @@ class WindowMLP(NeuralRegressor):
     depth : int, default 2
         Hidden layers.
     bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, device, random_state :
+    patience_steps, val_fraction, lr_extend, verbose, device, random_state :
         As for ``SSMRegressor``.
     """
 
     def __init__(self, window=None, width=64, *, depth=2, bound=None, lr=3e-3,
                  weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
-                 device="auto", random_state=None):
+                 lr_extend=2, verbose=0, device="auto", random_state=None):
         self.window = window
         self.width = width
         self.depth = depth
@@ -526,6 +603,8 @@ class WindowMLP(NeuralRegressor):
         self.patience = patience
         self.patience_steps = patience_steps
         self.val_fraction = val_fraction
+        self.lr_extend = lr_extend
+        self.verbose = verbose
         self.device = device
         self.random_state = random_state
 

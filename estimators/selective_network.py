@@ -33,7 +33,7 @@ class SelectiveSSMNetwork(SSMNetwork):
         Range of the initial step sizes softplus(b_dt). With A[h, n] = -(n + 1) the
         initial memories then span about 1/(n+1) to 100/(n+1) tokens, which suits the short
         sequences studied here (Mamba's 1e-3..1e-1 suits thousands of tokens).
-    scan : "chunked" (default) or "sequential"
+    scan : "sequential" (default) or "chunked"
         How the recurrence is computed (``selective_ssm_layer.selective_scan``); both give
         the same outputs up to float rounding.
     chunk_size : int, default 16
@@ -43,7 +43,7 @@ class SelectiveSSMNetwork(SSMNetwork):
     def __init__(self, n_features: int, n_outputs: int = 1, width: int = 32, n_layers: int = 2,
                  d_state: int = 16, dt_rank="auto", fnn_width: int = 64, fnn_depth: int = 1,
                  residual: bool = True, norm: bool = True, dt_min: float = 1e-2,
-                 dt_max: float = 1.0, scan: str = "chunked", chunk_size: int = 16,
+                 dt_max: float = 1.0, scan: str = "sequential", chunk_size: int = 16,
                  n_replicates: int = 1, embed: nn.Module | None = None):
         def selective(width, R):
             return Replicated(lambda: SelectiveSSMLayer(width, d_state, dt_rank=dt_rank,

@@ -17,15 +17,18 @@ K_s[h] = sum_n C[n] exp(s dt[h] A[h, n]) dt[h] B[n], plus the skip D.
 
 Two scans compute the same recurrence (``selective_scan``):
 
-- ``"sequential"``: the reference, a loop over time.
-- ``"chunked"`` (default): split time into chunks of ``chunk_size``; inside a chunk a
+- ``"sequential"`` (default): a loop over time, one fused multiply-add per token. On a
+  CPU it is the faster at the lengths measured (16-256 tokens: forward + backward 2-5x
+  faster than the chunked scan, ``nprates bench --only scan``).
+- ``"chunked"``: split time into chunks of ``chunk_size``; inside a chunk a
   Hillis-Steele doubling scan (log2(chunk_size) vectorised steps) gives the local states and
   the cumulative decays, then an exact recurrence over the T / chunk_size chunk boundaries
   carries the state across. Only exp(dt A) <= 1 is ever exponentiated: cumulative decays are
   products of factors in (0, 1] (the exponential of a cumulative sum of log-decays, which are
   all <= 0), so nothing overflows however large dt |A| gets; underflow to 0 is the exact limit.
   Autograd keeps a few batch x T x H x N tensors per doubling step, so memory grows like
-  log2(chunk_size); the sequential loop keeps about three, but runs T small steps.
+  log2(chunk_size); the sequential loop keeps about three, but runs T small steps (the
+  chunked scan's fewer, larger steps may pay on a GPU).
 
 The scan runs in float32 (float64 if an input is float64) with autocast disabled, so the
 state stays in full precision under mixed precision.
@@ -53,7 +56,7 @@ def _check_scan(scan, chunk_size) -> None:
     _check_count(chunk_size, "chunk_size")
 
 
-def selective_scan(x, dt, A, B, C, D=None, *, scan: str = "chunked", chunk_size: int = 16):
+def selective_scan(x, dt, A, B, C, D=None, *, scan: str = "sequential", chunk_size: int = 16):
     """Run the selective recurrence (module docstring) and return y: (batch, T, H).
 
     Parameters
@@ -63,7 +66,7 @@ def selective_scan(x, dt, A, B, C, D=None, *, scan: str = "chunked", chunk_size:
     A : (H, N) diagonal state matrices, < 0 (so that every decay exp(dt A) lies in (0, 1]).
     B, C : (batch, T, N) input and output projections, shared by the H channels.
     D : (H,) skip weights, or None for no skip.
-    scan : "chunked" (default) or "sequential" (the reference loop).
+    scan : "sequential" (default, the loop over time) or "chunked".
     chunk_size : int >= 1, chunk length of the chunked scan; T need not be a multiple.
     """
     _check_scan(scan, chunk_size)
@@ -104,8 +107,10 @@ def _sequential(decay, drive, C):
     b, T, H, N = drive.shape
     h = drive.new_zeros(b, H, N)
     states = []
-    for t in range(T):
-        h = decay[:, t] * h + drive[:, t]
+    # unbind, not decay[:, t]: the backward of T basic-index views of one tensor
+    # accumulates a full-size zero gradient per view (quadratic in T); unbind's is one stack
+    for decay_t, drive_t in zip(decay.unbind(1), drive.unbind(1)):
+        h = torch.addcmul(drive_t, decay_t, h)
         states.append(h)
     return torch.einsum("bthn,btn->bth", torch.stack(states, dim=1), C)
 
@@ -163,7 +168,7 @@ class SelectiveSSMLayer(nn.Module):
         softplus(b_dt) is initialised log-uniformly in [dt_min, dt_max] (at least
         ``dt_init_floor``), as in Mamba; the weights of W_dt are small, so dt starts near
         that range whatever the input.
-    scan : "chunked" (default) or "sequential"
+    scan : "sequential" (default) or "chunked"
         Which scan computes the recurrence (``selective_scan``); may be changed later.
     chunk_size : int, default 16
         Chunk length of the chunked scan.
@@ -174,7 +179,7 @@ class SelectiveSSMLayer(nn.Module):
     """
 
     def __init__(self, d_model: int, d_state: int = 16, *, dt_rank="auto", dt_min: float = 1e-3,
-                 dt_max: float = 1e-1, dt_init_floor: float = 1e-4, scan: str = "chunked",
+                 dt_max: float = 1e-1, dt_init_floor: float = 1e-4, scan: str = "sequential",
                  chunk_size: int = 16):
         super().__init__()
         _check_count(d_model, "d_model")

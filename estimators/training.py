@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -65,6 +66,7 @@ class TrainingConfig:
     min_steps: int = 0
     ssm_lr: float | None = None
     stop_on_metric: bool = False  # early stopping on the validation metric (module docstring)
+    verbose: int = 0              # k > 0: a progress line to stderr every k epochs
 
 
 @dataclass
@@ -249,10 +251,13 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
             val = evaluate(network, val_fns, Xv, Yv)
         # the epoch's one transfer to the host; metric is [] without metric_fn
         train, val, *metric = torch.cat([(total / seen).unsqueeze(0), val]).tolist()
-        if _log.isEnabledFor(logging.DEBUG):  # a heartbeat for progress displays
-            _log.debug("epoch %d: training loss %.4g, validation loss %.4g (mean of %d "
-                       "replicate(s))", epoch, sum(train) / len(train), sum(val) / len(val),
-                       len(active))
+        if _log.isEnabledFor(logging.DEBUG) or (config.verbose and epoch % config.verbose == 0):
+            line = (f"epoch {epoch}: training loss {sum(train) / len(train):.4g}, validation "
+                    f"loss {sum(val) / len(val):.4g} (mean of {len(active)} replicate(s), "
+                    f"{steps} steps)")
+            _log.debug(line)  # a heartbeat for progress displays
+            if config.verbose and epoch % config.verbose == 0:
+                print(line, file=sys.stderr, flush=True)
 
         score = [-m for m in metric[0]] if config.stop_on_metric else val  # lower is better
         improved, keep = [], []

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from nprates.bench import format_report, layers, replicates, run_all, targets
+from nprates.bench import cells, format_report, layers, replicates, run_all, scan, targets
 from nprates.cli import main
 
 
@@ -11,6 +11,35 @@ def test_layer_bench_fits_scaling_exponents():
     assert len(r["rows"]) == 6 and {row["layer"] for row in r["rows"]} == {"ssm", "attention"}
     assert all(row["seconds"] > 0 for row in r["rows"])
     assert set(r["exponents"]) == {"ssm", "attention"} and r["ratio_at_max"] > 0
+
+
+def test_scan_bench_times_both_forms_at_each_length():
+    r = scan.run("cpu", lengths=(8, 16), batch=2, channels=4, d_state=3, repeats=1)
+    assert [(row["scan"], row["length"]) for row in r["rows"]] == [
+        ("sequential", 8), ("chunked", 8), ("sequential", 16), ("chunked", 16)]
+    assert all(row["seconds"] > 0 for row in r["rows"])
+    assert set(r["fastest"]) == {8, 16} and set(r["fastest"].values()) <= {"sequential", "chunked"}
+    text = format_report({"machine": {"processor": "cpu", "cpu_count": 2, "torch": "2",
+                                      "torch_threads": 1}, "device": "cpu", "quick": True,
+                          "seconds": 1.0, "scan": r})
+    assert "selective scan forward+backward, batch 2, H=4, N=3" in text
+    assert "sequential" in text and "chunked" in text
+
+
+def test_cells_bench_refits_a_published_cell_to_its_recorded_risk():
+    r = cells.run(estimators=("oracle",), sizes=(689,))
+    (row,) = r["rows"]
+    assert row["risk_ratio"] == pytest.approx(1.0, abs=1e-9)  # same seeds, same data
+    assert row["published_seconds"] > 0 and row["cpu_seconds"] > 0
+    r["steps"] = cells.steps(width=8, fnn_width=16, batch=4, repeats=1, steps_per_repeat=1)
+    assert r["steps"]["overhead"] == pytest.approx(r["steps"]["ours_r1"] / r["steps"]["plain"] - 1)
+    text = format_report({"machine": {"processor": "cpu", "cpu_count": 2, "torch": "2",
+                                      "torch_threads": 1}, "device": "cpu", "quick": True,
+                          "seconds": 1.0, "cells": r})
+    assert "5. published cells refitted (mixed, draw 0, replicate 0" in text
+    assert "oracle" in text and " 1.000" in text and "plain torch" in text
+    with pytest.raises(ValueError, match="no study.toml"):
+        cells.run("no/such/dir")
 
 
 def test_target_bench_reports_throughput():

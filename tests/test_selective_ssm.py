@@ -56,6 +56,34 @@ def test_scans_agree_in_outputs_and_gradients(T, chunk_size):
         _assert_rel_close(g_chk[name], g_seq[name], 1e-5, f"gradient of {name}")
 
 
+def test_sequential_scan_matches_the_indexing_loop_in_gradients():
+    """The loop over ``unbind`` slices (linear backward) against the loop that indexes
+    ``decay[:, t]`` (quadratic backward): the same outputs and gradients to float32
+    precision."""
+    from nprates.estimators.selective_ssm_layer import _sequential
+
+    def indexing_loop(decay, drive, C):
+        h = drive.new_zeros(drive.shape[0], *drive.shape[2:])
+        states = []
+        for t in range(drive.shape[1]):
+            h = decay[:, t] * h + drive[:, t]
+            states.append(h)
+        return torch.einsum("bthn,btn->bth", torch.stack(states, dim=1), C)
+
+    g = torch.Generator().manual_seed(5)
+    decay = torch.rand(4, 40, 6, 5, generator=g)
+    drive, C = torch.randn(4, 40, 6, 5, generator=g), torch.randn(4, 40, 5, generator=g)
+    weights = torch.randn(4, 40, 6, generator=g)
+    results = []
+    for loop in (_sequential, indexing_loop):
+        args = [t.clone().requires_grad_(True) for t in (decay, drive, C)]
+        y = loop(*args)
+        (y * weights).sum().backward()
+        results.append([y.detach()] + [a.grad for a in args])
+    for name, new, old in zip(("output", "decay", "drive", "C"), *results):
+        _assert_rel_close(new, old, 1e-6, f"{name}")
+
+
 def test_chunked_scan_gradients_match_finite_differences():
     g = torch.Generator().manual_seed(1)
     b, T, H, N = 2, 11, 3, 4
@@ -152,7 +180,7 @@ def test_dt_depends_on_the_input():
 def test_initialisation():
     torch.manual_seed(0)
     layer = SelectiveSSMLayer(40, 8, dt_min=1e-3, dt_max=1e-1)
-    assert layer.dt_rank == 3 and layer.scan == "chunked"
+    assert layer.dt_rank == 3 and layer.scan == "sequential"
     dt0 = F.softplus(layer.dt_proj.bias.detach())
     assert dt0.min() >= 1e-3 * (1 - 1e-5) and dt0.max() <= 1e-1 * (1 + 1e-5)
     assert torch.allclose(layer.A, -torch.arange(1.0, 9.0).expand(40, 8))

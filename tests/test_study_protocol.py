@@ -135,6 +135,23 @@ def test_rows_carry_the_protocol_diagnostics(tmp_path):
         assert row.draw == 0
 
 
+def test_neural_rows_carry_the_training_history_and_the_final_grid(tmp_path):
+    study = tiny(sizes=[32], replicates=1,
+                 estimators={"ridge": RIDGE, "net": ssm(lr=[1e-5, 1e-4], lr_extend=1)})
+    results = run_study(study, tmp_path / "out", executor="serial", progress=False)
+    ridge, net = (results[results.estimator == e].iloc[0] for e in ("ridge", "net"))
+    assert ridge.history == "" and math.isnan(ridge.best_epoch) and ridge.lr_grid == ""
+    assert not ridge.lr_edge
+    history = json.loads(net.history)
+    assert len(history["train"]) == len(history["val"]) == net.epochs == 2
+    assert history["val"][int(net.best_epoch) - 1] == min(history["val"])
+    # 4 significant digits, as written in the cell file
+    assert all(v == float(f"{v:.4g}") for v in history["train"] + history["val"])
+    # two epochs at tiny rates: the larger always wins, one extension (x10) at the top
+    assert json.loads(net.lr_grid) == [1e-5, 1e-4, 1e-3] and net.lr == pytest.approx(1e-3)
+    assert net.lr_edge
+
+
 def test_cell_files_are_strict_json_and_nan_reads_back(tmp_path):
     run_study(tiny(sizes=[8], replicates=1), tmp_path / "out", executor="serial", progress=False)
     (path,) = (tmp_path / "out" / "cells").glob("*.json")

@@ -90,9 +90,10 @@ GRID = (1e-3, 1e-2, 3e-2)
 @pytest.mark.parametrize("name", GRID_ESTIMATORS)
 def test_a_grid_keeps_the_candidate_with_the_best_validation_loss(name):
     X, y = noisy_data(48)
-    est = clone(GRID_ESTIMATORS[name]).set_params(lr=list(GRID))
+    est = clone(GRID_ESTIMATORS[name]).set_params(lr=list(GRID), lr_extend=0)
     fitted = clone(est).fit(X, y)
-    assert list(fitted.lr_scores_) == list(GRID)
+    assert list(fitted.lr_scores_) == list(GRID) == fitted.lr_grid_
+    assert fitted.lr_edge_ == (fitted.lr_ != GRID[1])
     assert fitted.lr_ == min(GRID, key=fitted.lr_scores_.get)
     assert fitted.val_loss_ == fitted.lr_scores_[fitted.lr_]
     assert 0 < fitted.selection_seconds_ <= fitted.fit_seconds_
@@ -115,15 +116,66 @@ def test_grid_with_replicates_equals_separate_grid_fits():
     for b, X, y in zip(batched, Xs, ys):
         single = clone(est).set_params(random_state=b.random_state).fit(X, y)
         assert b.lr_ == single.lr_ and b.n_epochs_ == single.n_epochs_
+        assert b.lr_grid_ == single.lr_grid_ and b.lr_edge_ == single.lr_edge_
         assert b.stopped_by_ == single.stopped_by_
         np.testing.assert_allclose(list(b.lr_scores_.values()),
                                    list(single.lr_scores_.values()), rtol=1e-4)
         np.testing.assert_allclose(b.predict(X), single.predict(X), rtol=1e-4, atol=1e-5)
 
 
+def test_a_best_rate_at_the_grid_edge_is_extended_up_to_the_limit():
+    """Rates far too small for 3 epochs: the largest always wins, so the grid grows by
+    its own ratio (x10) beyond the top, lr_extend times, and the kept rate is the last."""
+    X, y = noisy_data(48)
+    est = WindowMLP(width=16, max_epochs=3, lr=[1e-6, 1e-5], **FAST)
+    fitted = clone(est).set_params(lr_extend=2).fit(X, y)
+    np.testing.assert_allclose(fitted.lr_grid_, [1e-6, 1e-5, 1e-4, 1e-3])
+    assert list(fitted.lr_scores_) == fitted.lr_grid_ and fitted.lr_ == fitted.lr_grid_[-1]
+    assert fitted.lr_edge_  # still at the edge: the limit was reached
+    alone = clone(est).set_params(lr=fitted.lr_).fit(X, y)  # the extension as trained alone
+    np.testing.assert_allclose(fitted.val_loss_, alone.val_loss_, rtol=1e-4)
+    assert alone.lr_grid_ == [fitted.lr_] and not alone.lr_edge_
+    plain = clone(est).set_params(lr_extend=0).fit(X, y)
+    assert plain.lr_grid_ == [1e-6, 1e-5] and plain.lr_edge_ and plain.lr_ == 1e-5
+
+
+def test_extension_rule_goes_beyond_the_edge_holding_the_best_rate():
+    from types import SimpleNamespace
+
+    from nprates.estimators.neural import _extension
+
+    def tried(scores):  # {lr: best validation loss}, inf: diverged
+        return [(lr, SimpleNamespace(val_loss=v, diverged_epoch=None if v < math.inf else 1),
+                 None) for lr, v in scores.items()]
+
+    grid = [3e-3, 1e-2]
+    assert _extension(tried({3e-3: 1.0, 1e-2: 2.0}), grid, 2) == pytest.approx(9e-4)
+    assert _extension(tried({3e-3: 2.0, 1e-2: 1.0}), grid, 2) == pytest.approx(1e-2 / 0.3)
+    assert _extension(tried({3e-3: 2.0, 1e-2: 1.0, 0.1 / 3: 1.5}), grid, 2) is None  # interior
+    assert _extension(tried({3e-3: 2.0, 1e-2: 1.5, 0.1 / 3: 1.0}), grid, 1) is None  # limit
+    assert _extension(tried({9e-4: 0.5, 3e-3: 1.0, 1e-2: 2.0}), grid, 2) == pytest.approx(2.7e-4)
+    assert _extension(tried({3e-3: math.inf, 1e-2: math.inf}), grid, 2) is None  # all diverged
+    assert _extension(tried({3e-3: 1.0}), [3e-3], 2) is None  # one rate: nothing to select
+    assert _extension(tried({3e-3: 1.0, 1e-2: 2.0}), grid, 0) is None
+
+
+def test_verbose_prints_progress_every_k_epochs(capsys):
+    X, y = noisy_data(48)
+    WindowMLP(width=16, max_epochs=6, lr=1e-2, verbose=2, **FAST).fit(X, y)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["epoch 2", "epoch 4", "epoch 6"]
+    assert all("training loss" in line and "validation loss" in line for line in lines)
+    WindowMLP(width=16, max_epochs=6, lr=1e-2, **FAST).fit(X, y)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(ValueError, match="verbose"):
+        WindowMLP(width=16, verbose=-1, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="lr_extend"):
+        WindowMLP(width=16, lr_extend=1.5, **FAST).fit(X, y)
+
+
 def test_a_diverged_candidate_is_never_chosen():
     X, y = noisy_data(48)
-    est = WindowMLP(width=16, max_epochs=3, lr=[1e-2, 1e30], **FAST).fit(X, y)
+    est = WindowMLP(width=16, max_epochs=3, lr=[1e-2, 1e30], lr_extend=0, **FAST).fit(X, y)
     assert est.lr_ == 1e-2 and est.lr_scores_[1e30] == math.inf
 
 

@@ -18,6 +18,8 @@ A rate task's ``target`` is a target slot: the target label (draw 0) or
 training protocol: ``draw``, ``stopped_by``, ``opt_gap`` (training MSE minus the noise
 variance), ``null_risk`` (test MSE of predicting the training-output mean), ``trivial``
 (risk >= half of it), ``lr``, ``selection_seconds`` and ``capacity`` (sizes used, JSON).
+Rows of neural fits also carry their training history: ``history`` (per-epoch losses,
+JSON), ``best_epoch``, ``lr_grid`` (JSON) and ``lr_edge``.
 """
 
 from __future__ import annotations
@@ -140,14 +142,33 @@ def _fitted_number(est, attr: str) -> float:
         return math.nan
 
 
+def _compact(values) -> list:
+    """Floats to 4 significant digits, NaN and inf as None (JSON null)."""
+    return [float(f"{v:.4g}") if math.isfinite(v) else None for v in map(float, values)]
+
+
+def _history_json(est) -> str:
+    """The ``history`` column: JSON of the per-epoch training and validation losses of a
+    neural fit (``history_``), "" for an estimator without one."""
+    history = getattr(est, "history_", None)
+    if not isinstance(history, dict) or "train_loss" not in history:
+        return ""
+    return json.dumps({"train": _compact(history["train_loss"]),
+                       "val": _compact(history.get("val_loss", []))})
+
+
 def _fitted_attributes(row: dict, est, seconds: float) -> dict:
     """Fill ``row`` with what a fitted estimator reports about its training."""
     fit_seconds = _fitted_number(est, "fit_seconds_")
+    grid = getattr(est, "lr_grid_", None)
     row.update(train_loss=_fitted_number(est, "train_loss_"),
                val_loss=_fitted_number(est, "val_loss_"),
                n_params=_fitted_number(est, "n_params_"), epochs=_fitted_number(est, "n_epochs_"),
                fit_seconds=seconds if math.isnan(fit_seconds) else fit_seconds,
-               device=str(getattr(est, "device_", "cpu")))
+               device=str(getattr(est, "device_", "cpu")),
+               history=_history_json(est), best_epoch=_fitted_number(est, "best_epoch_"),
+               lr_grid="" if grid is None else json.dumps(_compact(grid)),
+               lr_edge=bool(getattr(est, "lr_edge_", False)))
     return row
 
 
