@@ -12,7 +12,7 @@ def test_mixer_bench_times_every_family_and_formats_a_row_each():
     report = {"machine": {"processor": "cpu", "cpu_count": 2, "torch": "2", "torch_threads": 1},
               "device": "cpu", "quick": True, "seconds": 1.0, "mixers": r}
     text = format_report(report)
-    assert "5. mixer families, one layer forward+backward, batch 2, width 8" in text
+    assert "6. mixer families, one layer forward+backward, batch 2, width 8" in text
     for family in mixers.FAMILIES:
         line = next(li for li in text.splitlines() if li.split()[:1] == [family])
         assert len(line.split()) == 5   # family, params, two lengths, exponent
