@@ -76,15 +76,34 @@ def load_input(results, study=None, loader=None):
 
 # --------------------------------------------------------------------------- the data
 
+def study_classes(table: pd.DataFrame, study: dict | None) -> dict:
+    """{label: class path} of the study's estimators in the study file's order: from
+    ``study``, else from ``table.attrs["estimators"]`` (what ``load_results`` records), so
+    that a table read with ``load_results`` and filtered keeps the report's order and
+    colours; {} when neither says."""
+    if study:
+        return {str(lab): str(spec.get("class", ""))
+                for lab, spec in (study.get("estimators") or {}).items()
+                if isinstance(spec, dict)}
+    recorded = getattr(table, "attrs", {}).get("estimators")
+    return {str(k): str(v) for k, v in recorded.items()} if isinstance(recorded, dict) else {}
+
+
+def estimator_palette(table: pd.DataFrame, study: dict | None) -> dict:
+    """{label: {"color", "marker"}} of the estimators of ``table``, keyed by name: assigned
+    over every estimator of the study (page order), so the same estimator gets the same
+    colour and marker in a report, in a figure of a subset, and in one's own axes."""
+    order, classes = estimator_order(table, study)
+    every = order_estimators(list(classes) + order, classes)
+    styles = estimator_styles(every)
+    return {e: styles[e] for e in order}
+
+
 def estimator_order(table: pd.DataFrame, study: dict | None) -> tuple[list, dict]:
     """The estimators of ``table`` in page order (SSM-like first, then Transformer-like,
     then the rest; the study file's order within each), and their class paths by label
-    (from the study file; empty without one)."""
-    classes = {}
-    if study:
-        for lab, spec in (study.get("estimators") or {}).items():
-            if isinstance(spec, dict):
-                classes[str(lab)] = str(spec.get("class", ""))
+    (from the study file or the table's record of it; empty without one)."""
+    classes = study_classes(table, study)
     study_order = list(classes)
     present = list(pd.unique(table["estimator"].astype(str)))
     known = [e for e in study_order if e in present] + sorted(
@@ -193,7 +212,7 @@ class ReportData(TableViews):
         data = cls(table=table, study=study, source=source, method=method, level=float(level),
                    margin=float(margin), n_boot=int(n_boot), seed=seed, polylog_k=polylog_k,
                    targets=targets, estimators=estimators,
-                   styles=estimator_styles(estimators), classes=classes,
+                   styles=estimator_palette(table, study), classes=classes,
                    fit_table=fit_table, fits={}, pairs={})
         data._fit_each()
         if compare:

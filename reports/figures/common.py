@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -52,9 +53,15 @@ def one_target(data: ReportData, target) -> str:
 
 
 def axes_list(ax, count: int, what: str) -> list:
-    """``ax`` as a list of ``count`` axes (None: an empty list, the caller makes a figure)."""
+    """``ax`` as a list of ``count`` axes (None: an empty list, the caller makes a figure).
+
+    A sequence or a numpy array of axes (what ``plt.subplots`` returns, any shape) is
+    read in row-major order.
+    """
     if ax is None:
         return []
+    if isinstance(ax, np.ndarray):
+        ax = list(ax.ravel())
     axes = [ax] if isinstance(ax, Axes) else list(ax) if isinstance(ax, Sequence) else None
     if axes is None or not all(isinstance(a, Axes) for a in axes):
         raise ValueError(f"ax must be a matplotlib Axes or a sequence of them, got "
