@@ -62,6 +62,10 @@ def load_input(results, study=None, loader=None):
         if table is None or len(table) == 0:
             raise ValueError(f"results directory {str(path)!r} holds no results (the loader "
                              f"returned no rows)")
+        if not table.attrs.get("study_hash"):
+            from nprates.studies.completeness import run_record
+
+            table.attrs.update(run_record(path, table))
         if study is None:
             study = read_study(path)
         source = str(path)
@@ -123,16 +127,34 @@ class TableViews:
         return ", ".join(names) if names else "results"
 
     def versions(self) -> dict:
-        """Library versions recorded with the cells (the most common record)."""
-        vals = [v for v in self.table["versions"].astype(str) if v and v != "nan"]
+        """Library versions recorded with the cells (the most common record; from
+        ``table.attrs["versions"]`` where ``load_results`` moved them)."""
+        vals = [v for v in self.table["versions"].astype(str) if v and v != "nan"] \
+            if "versions" in self.table else []
         if not vals:
-            return {}
+            recorded = self.table.attrs.get("versions")
+            return dict(recorded) if isinstance(recorded, dict) else {}
         common = pd.Series(vals).value_counts().index[0]
         try:
             out = json.loads(common)
         except (TypeError, ValueError):
             return {"versions": common}
         return out if isinstance(out, dict) else {"versions": str(out)}
+
+    def run_text(self) -> str:
+        """The run's dates (from the cell files), root seed and study hash, in words ("" when
+        the table carries no record of its directory)."""
+        attrs = self.table.attrs
+        seed = attrs.get("seed", (self.study or {}).get("seed"))
+        parts = []
+        dates = attrs.get("run_dates")
+        if dates:
+            parts.append(dates[0] if dates[0] == dates[1] else f"{dates[0]} to {dates[1]}")
+        if seed is not None:
+            parts.append(f"root seed {seed}")
+        if attrs.get("study_hash"):
+            parts.append(f"study hash {attrs['study_hash']}")
+        return "; ".join(parts)
 
     def devices(self) -> list:
         return [d for d in pd.unique(self.table["device"].astype(str)) if d and d != "nan"]

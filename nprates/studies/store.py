@@ -33,6 +33,7 @@ import pandas as pd
 
 from nprates.analysis.results_dir import (CELLS_DIR, STUDY_FILE, check_results_dir, read_cells,
                                   read_cells_table, row_digest)
+from nprates.studies.completeness import run_record
 from nprates.studies.errors import StudyError
 from nprates.studies.lock import LOCK_FILE, pid_alive
 from nprates.studies.seeds import draw_slot
@@ -206,12 +207,17 @@ def load_results(path) -> pd.DataFrame:
     columns. Raises FileNotFoundError if ``path`` is not a study directory (missing,
     a file, empty, or holding neither ``study.toml`` nor ``cells/``).
     ``nprates.analysis.read_results_dir`` reads the same table but refuses an empty one.
+    ``table.attrs`` carry the run's record (``nprates.studies.completeness.run_record``):
+    "incomplete" ("" or ``incomplete: k of N cells, missing ...``), "run_dates", "seed",
+    "study_hash", and "versions".
     """
     try:
         directory = check_results_dir(path)
     except ValueError as exc:
         raise FileNotFoundError(str(exc)) from None
-    return for_kind(read_cells_table(directory))
+    table = for_kind(read_cells_table(directory))
+    table.attrs.update(run_record(directory, table))  # "incomplete", run dates, seed, hash
+    return table
 
 
 #: Columns that only one kind of study fills (the other leaves them at their defaults).
