@@ -97,3 +97,17 @@ def test_cells_of_another_version_of_the_study_do_not_count(finished):
     other = Study.from_toml(finished / "study.toml", check=False).replace(seed=6)
     state = completeness(other, table)
     assert (state.done, state.total) == (0, 16)
+
+
+def test_the_reproducibility_line_of_a_loaded_table(finished, tmp_path):
+    """build_report(load_results(DIR)) names the library versions and the run."""
+    pypdf = pytest.importorskip("pypdf")
+    import numpy as np
+
+    from nprates.reports import build_report
+
+    report = build_report(load_results(finished), tmp_path / "r.pdf", n_boot=50,
+                          sections=["title"])
+    first = pypdf.PdfReader(str(report.path)).pages[0].extract_text()
+    assert f"numpy {np.__version__}" in first and "Libraries not recorded" not in first
+    assert "root seed 5" in first
