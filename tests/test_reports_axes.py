@@ -68,3 +68,23 @@ def test_colours_and_pair_signs_are_keyed_by_name():
     assert set(colours) == {"transformer", "oracle"} and all(c.lower() == whole.styles[k]["color"].lower()
                            for k, c in colours.items())
     plt.close(fig)
+
+
+def test_the_symlog_gap_panel_has_no_overlapping_tick_labels():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from nprates.reports import plot_diagnostics
+
+    t = table()
+    rng = np.random.default_rng(0)
+    t["opt_gap"] = t["risk"] * rng.uniform(-0.3, 0.6, len(t))  # both signs around zero
+    t["stopped_by"] = "early_stopping"
+    fig = plot_diagnostics(t, n_boot=N_BOOT)
+    FigureCanvasAgg(fig).draw()
+    (ax,) = [a for a in fig.axes if a.get_title(loc="left") == "Optimisation gap per cell"]
+    lo, hi = ax.get_ylim()
+    ticks = [v for v in ax.get_yticks() if lo <= v <= hi]
+    ys = sorted(ax.transData.transform([(1.0, v) for v in ticks])[:, 1])
+    size = ax.yaxis.get_ticklabels()[0].get_fontsize() * fig.dpi / 72
+    assert 0.0 in ticks and len(ticks) >= 3
+    assert min(np.diff(ys)) > 1.2 * size
