@@ -16,7 +16,8 @@ package: the fit methods by name, one class per module ``methods.loglog``,
 ``bootstrap`` and ``intervals`` (standard errors, t intervals),
 ``contrasts``, ``diagnostics`` (local exponents, curvature, optimisation), ``rates``
 (``fit_rate``), ``fit_table`` (``fit_all``), ``theory``, ``compare``, ``simulate``,
-``capability``, ``planning`` (``plan_study``), ``results_dir``, ``summary`` and ``formatting`` (text, LaTeX, HTML, JSON).
+``capability``, ``planning`` (``plan_study``), ``stacking`` (several studies in one
+table), ``completeness``, ``ordering``, ``results_dir``, ``summary`` and ``formatting`` (text, LaTeX, HTML, JSON).
 """
 
 from .capability import format_capability_table, is_capability, summarize_capability
@@ -32,6 +33,7 @@ from .rates import fit_rate
 from .results_dir import read_results_dir
 from .schema import validate_results
 from .simulate import CoverageResult, coverage, default_sizes, simulate_curves
+from .stacking import stack_studies
 from .summary import Summary
 from .theory import TheoryCheck, check_theory
 
@@ -41,5 +43,5 @@ __all__ = [
     "CoverageResult", "Summary", "FitMethod", "LogLog", "Offset", "PolyLog", "METHODS",
     "InsufficientData", "FIT_ALL_COLUMNS", "validate_results", "default_sizes", "t_interval",
     "t_pvalue", "tost_pvalue", "jsonable", "is_capability", "summarize_capability",
-    "format_capability_table", "read_results_dir", "plan_study",
+    "format_capability_table", "read_results_dir", "plan_study", "stack_studies",
 ]

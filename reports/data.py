@@ -22,6 +22,7 @@ import pandas as pd
 from nprates.analysis import (check_theory, compare_rates, fit_all, fit_rate, risk_ratios,
                               validate_results)
 from nprates.analysis.results_dir import STUDY_FILE, read_results_dir
+from nprates.analysis.stacking import study_labels
 
 from .style import estimator_styles, family, order_estimators
 
@@ -224,6 +225,8 @@ class ReportData(TableViews):
         table = table.copy()
         table["target"] = table["target"].astype(str)
         table["estimator"] = table["estimator"].astype(str)
+        if len(study_labels(table)) > 1:  # stacked studies: each (estimator, study) apart
+            table["estimator"] += " (" + table["study"].astype(str) + ")"
         estimators, classes = estimator_order(table, study)
         target_order = list((study or {}).get("targets") or {})
         tpresent = list(pd.unique(table["target"]))

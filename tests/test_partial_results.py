@@ -8,6 +8,7 @@ import json
 import os
 import socket
 
+import pandas as pd
 import pytest
 
 from nprates.analysis import fit_rate
@@ -111,3 +112,21 @@ def test_the_reproducibility_line_of_a_loaded_table(finished, tmp_path):
     first = pypdf.PdfReader(str(report.path)).pages[0].extract_text()
     assert f"numpy {np.__version__}" in first and "Libraries not recorded" not in first
     assert "root seed 5" in first
+
+
+def test_two_studies_overlay_without_renaming(finished, tmp_path):
+    """load_results([dir1, dir2], labels=...) and a report that draws each apart."""
+    from nprates.reports.data import ReportData
+
+    other = _copy(finished, tmp_path / "again")
+    table = load_results([finished, other], labels=["first", "second"])
+    assert list(pd.unique(table["study"])) == ["first", "second"] and len(table) == 32
+    assert set(table["estimator"]) == {"ridge", "knn"}  # the user's labels untouched
+    assert table.attrs["incomplete"] == "" and table.attrs["seed"] == 5
+    data = ReportData.prepare(table, None, "t", n_boot=50, compare=False)
+    assert set(data.estimators) == {"ridge (first)", "ridge (second)", "knn (first)",
+                                    "knn (second)"}
+    fits = {e: data.fits[("sine", e)].fit.exponent for e in data.estimators}
+    assert fits["knn (first)"] == fits["knn (second)"]  # the same cells, fitted apart
+    with pytest.raises(ValueError, match="labels: 1 labels for 2 tables"):
+        load_results([finished, other], labels=["one"])
