@@ -63,3 +63,15 @@ def test_markdown_escapes_pipes_and_hints_use_cli_spelling():
     assert markdown(frame).splitlines()[2] == "| x\\|y | 1.5 |"
     assert cli_spelling("left out (keep_plateau=True keeps them)") == \
         "left out (--keep-plateau keeps them)"
+
+
+def test_errors_from_the_analysis_name_the_cli_option(tmp_path, capsys):
+    """A fit that needs the plateau sizes says --keep-plateau, not keep_plateau=True."""
+    t = simulate_curves({"ssm": 0.6, "transformer": 0.6}, sizes=[64, 128, 256, 512],
+                        replicates=3, noise=0.05, seed=1, target="gamma")
+    t["trivial"] = t["n"] <= 128  # two of four sizes at the plateau: two remain
+    directory = write_results_dir(tmp_path / "plateau", t)
+    assert main(["compare", str(directory), "ssm", "transformer", "--target", "gamma",
+                 *N_BOOT]) == 2
+    err = capsys.readouterr().err
+    assert "--keep-plateau" in err and "keep_plateau" not in err

@@ -76,7 +76,9 @@ def main(argv=None) -> int:
     try:
         return int(args._run(args) or 0)
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
-        message = " ".join(str(exc).split())
+        from .tables import cli_spelling
+
+        message = cli_spelling(" ".join(str(exc).split()))
         print(f"nprates {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
