@@ -88,3 +88,14 @@ def test_the_symlog_gap_panel_has_no_overlapping_tick_labels():
     size = ax.yaxis.get_ticklabels()[0].get_fontsize() * fig.dpi / 72
     assert 0.0 in ticks and len(ticks) >= 3
     assert min(np.diff(ys)) > 1.2 * size
+
+
+def test_a_figure_of_its_own_has_the_reports_style_and_own_axes_keep_theirs():
+    fig = plot_rates(table(), n_boot=N_BOOT)
+    ax = fig.axes[0]
+    assert not ax.spines["top"].get_visible()  # the report's rc: no top spine
+    assert ax.title.get_fontweight() == "bold"
+    own, mine = plt.subplots()
+    plot_rates(table(), ax=mine, n_boot=N_BOOT)
+    assert mine.spines["top"].get_visible()  # the caller's style stays
+    plt.close(own)

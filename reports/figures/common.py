@@ -3,6 +3,7 @@ the analysis a report already holds) and the axes it draws on."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -37,6 +38,21 @@ def report_data(results, compare: bool = False, **options) -> ReportData:
         raise ValueError("results hold a capability study (rows with a task): it has no "
                          "convergence rates to plot")
     return ReportData.prepare(table, study, source, compare=compare, **options)
+
+
+def report_styled(plot):
+    """Draw ``plot`` (a ``plot_*`` function) in the reports' style when it makes its own
+    figure (``ax=None``), so a figure saved on its own looks as on a report's page; on
+    axes of the caller's, the caller's style stays."""
+
+    @functools.wraps(plot)
+    def styled(*args, ax=None, **kwargs):
+        if ax is not None:
+            return plot(*args, ax=ax, **kwargs)
+        with style.report_style():
+            return plot(*args, ax=None, **kwargs)
+
+    return styled
 
 
 def one_target(data: ReportData, target) -> str:

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from .. import style
 from ..verdicts import tost_interval, tost_level
-from .common import axes_list, empty_axes_message, one_target, report_data
+from .common import axes_list, empty_axes_message, one_target, report_data, report_styled
 from .text_table import draw_text_table
 
 
@@ -131,6 +131,7 @@ def draw_comparison(ax, data, pairs, txt=None, ratios=None) -> None:
             other.set_ylim(ax.get_ylim())
 
 
+@report_styled
 def plot_comparison(results, target=None, pairs=None, *, ax=None, **options):
     """Do two estimators converge at the same rate? Every pair of estimators on one target.
 

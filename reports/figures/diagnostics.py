@@ -10,7 +10,8 @@ import pandas as pd
 from matplotlib.ticker import FixedLocator, NullLocator
 
 from .. import style
-from .common import axes_list, empty_axes_message, grid_figure, one_target, report_data
+from .common import (axes_list, empty_axes_message, grid_figure, one_target,
+                     report_data, report_styled)
 
 
 def column(rows, name) -> pd.Series:
@@ -254,6 +255,7 @@ def default_panels(data, target) -> list:
     return ["slopes", "opt_gap" if recorded else "train_loss", "cells", "fit_time"]
 
 
+@report_styled
 def plot_diagnostics(results, target=None, panels=None, *, ax=None, **options):
     """Diagnostics of one target's fits, one panel each.
 

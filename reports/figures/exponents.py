@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from .. import style
 from ..verdicts import excluded_sizes, verdict
-from .common import axes_list, report_data
+from .common import axes_list, report_data, report_styled
 from .text_table import draw_text_table, table_width
 
 #: The table's font size, in points.
@@ -101,6 +101,7 @@ def draw_exponents(ax, data, items, txt=None) -> None:
         txt.set_ylim(ax.get_ylim())  # rows line up with the forest whether or not y is shared
 
 
+@report_styled
 def plot_exponents(results, rows=None, *, ax=None, **options):
     """Forest plot: each estimator's exponent β with its interval against the theory's.
 
