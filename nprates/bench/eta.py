@@ -76,10 +76,11 @@ def replay(results_dir, workers: int | None, fractions=(0.25, 0.5, 0.75)) -> lis
     return out
 
 
-def simulated_tasks(results_dir, workers: int) -> list[tuple[float, tuple, list[dict]]]:
+def simulated_tasks(results_dir, workers: int) -> tuple[list, list]:
     """The tasks of the study in ``results_dir`` run on ``workers`` workers in the runner's
-    order, each lasting the sum of its cells' recorded fit times: ``[(finish second,
-    (estimator, n, cells), rows)]`` in the order they finish."""
+    order, each lasting the sum of its cells' recorded fit times: ``(kinds, finished)``,
+    ``kinds`` the tasks' ``(estimator, n, cells)`` in the order they are sent and
+    ``finished`` their ``(finish second, kind, rows)`` in the order they finish."""
     import heapq
 
     from nprates.studies.runner import plan_tasks
@@ -91,7 +92,7 @@ def simulated_tasks(results_dir, workers: int) -> list[tuple[float, tuple, list[
     rows, _ = read_cells(directory / CELLS_DIR)
     by_key = {row["cell_key"]: row for row in rows.values()}
     free = [(0.0, w) for w in range(workers)]
-    out = []
+    kinds, out = [], []
     for task in plan_tasks(checked, checked.cells, None):
         cells = [by_key.get(study.cell_key(task.target, task.estimator, task.n, r))
                  for r in task.replicates]
@@ -101,8 +102,9 @@ def simulated_tasks(results_dir, workers: int) -> list[tuple[float, tuple, list[
         seconds = sum(max(float(c.get("fit_seconds") or 0.0), 0.0) for c in cells)
         start, worker = heapq.heappop(free)
         heapq.heappush(free, (start + seconds, worker))
-        out.append((start + seconds, (task.estimator, task.n, len(cells)), cells))
-    return sorted(out, key=lambda t: t[0])
+        kinds.append((task.estimator, task.n, len(cells)))
+        out.append((start + seconds, kinds[-1], cells))
+    return kinds, sorted(out, key=lambda t: t[0])
 
 
 def simulate(results_dir, workers: int = 2, horizon: float = 0.9) -> dict:
@@ -113,8 +115,7 @@ def simulate(results_dir, workers: int = 2, horizon: float = 0.9) -> dict:
     [(second, eta / remaining - 1)] at every finished task from then until ``horizon``
     of the run, "max_error": the largest |error| among them, "unknown_until": the last
     second (of the first minute, checked every second) the ETA was unknown}."""
-    tasks = simulated_tasks(results_dir, workers)
-    kinds = [kind for _, kind, _ in sorted(tasks, key=lambda t: _start_order(tasks, t))]
+    kinds, tasks = simulated_tasks(results_dir, workers)
     per_cell: dict = {}
     for _, (estimator, _, _), rows in tasks:
         per_cell.setdefault(estimator, []).extend(float(r.get("fit_seconds") or 0.0)
@@ -128,24 +129,15 @@ def simulate(results_dir, workers: int = 2, horizon: float = 0.9) -> dict:
                    workers=workers, clock=lambda: clock[0])
     bar.start_tasks(kinds)
     first_costly = next(t for t, (e, _, _), _ in tasks if e in costly)
-    errors, unknown_until, i = [], -1.0, 0
-    for second in range(1, 61):
-        while i < len(tasks) and tasks[i][0] <= second:
-            clock[0] = tasks[i][0]
-            bar.advance(len(tasks[i][2]), rows=tasks[i][2])
-            i += 1
-        clock[0] = float(second)
-        if math.isnan(bar.eta()):
-            unknown_until = float(second)
-    for stamp, _, rows in tasks[i:]:
-        clock[0] = stamp
-        bar.advance(len(rows), rows=rows)
-    # second pass for the errors: a fresh bar, evaluated after each finished task
-    clock[0] = 0.0
-    bar = Progress("simulated", len(pending), pending=pending, enabled=False,
-                   workers=workers, clock=lambda: clock[0])
-    bar.start_tasks(kinds)
+    errors, unknown_until = [], -1.0
+    checks = iter(range(1, 61))  # the first minute, every second
+    check = next(checks, None)
     for stamp, _, rows in tasks:
+        while check is not None and check < stamp:
+            clock[0] = float(check)
+            if math.isnan(bar.eta()):
+                unknown_until = float(check)
+            check = next(checks, None)
         clock[0] = stamp
         bar.advance(len(rows), rows=rows)
         if first_costly <= stamp <= horizon * end:
@@ -153,12 +145,6 @@ def simulate(results_dir, workers: int = 2, horizon: float = 0.9) -> dict:
     return {"end": end, "first_costly": first_costly, "costly": sorted(costly),
             "errors": errors, "max_error": max((abs(e) for _, e in errors), default=0.0),
             "unknown_until": unknown_until}
-
-
-def _start_order(tasks, item):
-    """Tasks start in the runner's order: finish time less duration, ties by position."""
-    finish, _, rows = item
-    return finish - sum(float(r.get("fit_seconds") or 0.0) for r in rows), tasks.index(item)
 
 
 def main(argv=None) -> int:

@@ -132,8 +132,11 @@ def run_dates(directory) -> tuple[str, str] | None:
     times = [p.stat().st_mtime for p in (Path(directory) / CELLS_DIR).glob("*.json")]
     if not times:
         return None
-    day = lambda t: datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d")  # noqa: E731
-    return day(min(times)), day(max(times))
+    return _day(min(times)), _day(max(times))
+
+
+def _day(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
 
 
 def study_hash(study: Study) -> str:
