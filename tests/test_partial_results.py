@@ -93,11 +93,14 @@ def test_a_directory_a_run_still_holds_is_incomplete(finished, tmp_path, capsys)
     assert "a run still holds the lock" in capsys.readouterr().err
 
 
-def test_cells_of_another_version_of_the_study_do_not_count(finished):
+def test_a_study_with_more_sizes_misses_them(finished):
     table = load_results(finished)
-    other = Study.from_toml(finished / "study.toml", check=False).replace(seed=6)
-    state = completeness(other, table)
-    assert (state.done, state.total) == (0, 16)
+    larger = Study.from_toml(finished / "study.toml", check=False).replace(
+        sizes=[8, 16, 32, 64, 128])
+    state = completeness(larger, table)
+    assert (state.done, state.total) == (16, 20)
+    assert state.message() == "incomplete: 16 of 20 cells, missing ridge at n=128 (2 cells), " \
+                              "knn at n=128 (2 cells)"
 
 
 def test_the_reproducibility_line_of_a_loaded_table(finished, tmp_path):

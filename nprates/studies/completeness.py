@@ -114,15 +114,16 @@ def lock_owner(directory) -> str:
 
 
 def completeness(study: Study, table: pd.DataFrame, directory=None) -> Completeness:
-    """``study``'s cells against the rows of ``table`` (matched on ``cell_key``, so a row
-    of another version of the study does not count); the lock of ``directory`` if given."""
-    keys = set(table["cell_key"].astype(str)) if "cell_key" in table else set()
+    """``study``'s cells against the rows of ``table``, matched on (target slot,
+    estimator, n, replicate) (a run replaces the rows of an edited study: ``nprates run
+    --force``); the lock of ``directory`` if given."""
     slots = table["target"].astype(str)
     if "draw" in table:
         slots = [draw_slot(t, int(d)) for t, d in zip(slots, table["draw"])]
-    pairs = set(zip(slots, table["estimator"].astype(str)))
-    cells = expected_cells(study, pairs)
-    missing = tuple(c for c in cells if study.cell_key(*c) not in keys)
+    have = set(zip(slots, table["estimator"].astype(str), table["n"].astype(int),
+                   table["replicate"].astype(int)))
+    cells = expected_cells(study, {(s, e) for s, e, _, _ in have})
+    missing = tuple(c for c in cells if (c[0], c[1], int(c[2]), int(c[3])) not in have)
     return Completeness(done=len(cells) - len(missing), total=len(cells), missing=missing,
                         running=lock_owner(directory) if directory is not None else "")
 
