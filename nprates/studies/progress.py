@@ -27,7 +27,7 @@ provisional and shown as ``ETA ~M:SS``; it is shown from the first second of the
 times (``nprates.bench.eta.simulate``, 2 workers) the ETA is known from the first second
 and within 33% of the time left from 30 s after the first costly task on; on a demo run
 whose fit times grew only like n^0.5 the prior n^1 made it overestimate the time left by
-up to 2.6x early on, 1.5x at a fifth of the run and 1.2x at three quarters.
+up to 2.6x at its first costly task, 2x at a fifth of the run and 1.2x at three quarters.
 """
 
 from __future__ import annotations
