@@ -120,14 +120,6 @@ class RateFit:
     fit_method: object = field(default=None, repr=False)
     _boot: np.ndarray = field(default=None, repr=False)
 
-    def conf_int(self, alpha: float = 0.05) -> tuple:
-        """The (low, high) ``1 - alpha`` interval of the exponent, ``exponent +- t_df * se``
-        (as in statsmodels, the default is the 95% interval whatever ``level`` was)."""
-        if not 0 < float(alpha) < 1:
-            raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
-        lo, hi = t_interval(self.exponent, self.se, self.df, 1 - float(alpha))
-        return float(lo), float(hi)
-
     @property
     def p_value(self) -> float:
         """Two-sided p-value of exponent = 0 (does the risk fall at all?)."""
@@ -239,3 +231,55 @@ class RateFit:
                if not k.startswith("_") and k != "fit_method"}
         out["p_value"] = self.p_value
         return jsonable(out)
+
+    # -- statsmodels results names ---------------------------------------------------------
+    # ``params``, ``bse``, ``tvalues``, ``pvalues``, ``conf_int()``, ``nobs``, ``df_resid``
+    # as on a statsmodels results object, for the two parameters of the fitted line: the
+    # exponent and the intercept (log risk at n = 1, or log A for the offset method).
+
+    @property
+    def params(self) -> pd.Series:
+        """Estimates, indexed "exponent", "intercept"."""
+        return pd.Series({"exponent": self.exponent, "intercept": self.intercept},
+                         dtype=float)
+
+    @property
+    def bse(self) -> pd.Series:
+        """Bootstrap standard errors of ``params``."""
+        return pd.Series({"exponent": self.se, "intercept": self.intercept_se}, dtype=float)
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return self.params / self.bse
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided t p-values (``df_resid`` degrees of freedom) of each parameter = 0."""
+        return pd.Series({k: t_pvalue(self.params[k], self.bse[k], self.df)
+                          for k in ("exponent", "intercept")}, dtype=float)
+
+    @property
+    def nobs(self) -> int:
+        """Fitted cells (rows with status "ok" at the sizes of the fit)."""
+        return int(self.n_ok)
+
+    @property
+    def df_resid(self) -> float:
+        """Degrees of freedom of the t intervals and p-values."""
+        return float(self.df)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """``1 - alpha`` t intervals ``param +- t_df * bse`` of ``params``, as statsmodels
+        gives them: a DataFrame indexed like ``params`` with columns 0 (low) and 1 (high).
+        The default is the 95% interval whatever ``level`` was; ``fit.ci`` is the
+        ``level`` interval of the exponent as a (low, high) tuple."""
+        if not 0 < float(alpha) < 1:
+            raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+        rows = {k: [float(v) for v in t_interval(self.params[k], self.bse[k], self.df,
+                                                  1 - float(alpha))]
+                for k in ("exponent", "intercept")}
+        return pd.DataFrame.from_dict(rows, orient="index", columns=[0, 1])
+
+    def _repr_html_(self) -> str:
+        """The summary as HTML (what Jupyter shows for a RateFit)."""
+        return self.summary().as_html()

@@ -29,6 +29,7 @@ import pandas as pd
 
 from . import diagnostics
 from .bootstrap import boot_means, contrast_df
+from .completeness import warn_if_incomplete
 from .contrasts import line_contrasts
 from .intervals import boot_se, t_interval
 from .layout import layout
@@ -200,4 +201,8 @@ def fit_rate(results: pd.DataFrame, estimator=None, target=None, method="loglog"
     """
     fm = make_method(method, polylog_k)
     lay = layout(results, target, [estimator], keep_plateau=keep_plateau)
-    return fit_layout(lay, fm, level, n_boot, seed, second_opinion, curvature_alpha)[0]
+    fit = fit_layout(lay, fm, level, n_boot, seed, second_opinion, curvature_alpha)[0]
+    partial = warn_if_incomplete(results)
+    if partial:
+        fit.warnings.append(partial)
+    return fit

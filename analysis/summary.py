@@ -3,8 +3,13 @@
 A Summary is a list of parts: a header of 'key: value' pairs in two columns, tables
 of formatted cells, paragraphs, rules and numbered notes. ``as_text()`` (and ``str``)
 gives the fixed-width text that ``print(fit.summary())`` shows; ``as_latex()`` a
-LaTeX fragment of ``tabular`` environments; ``as_html()`` an HTML fragment of tables
-(Jupyter shows it through ``_repr_html_``).
+LaTeX fragment for the body of a plain ``article`` (no package needed: its parts are
+stacked, each table centred in its own paragraph, and every character is set with the
+default OT1 font, so ``P>|t|`` prints as written); ``as_html()`` an HTML fragment of
+tables (Jupyter shows it through ``_repr_html_``).
+
+statsmodels' ``SimpleTable`` is not used for LaTeX: its tabulars need the booktabs
+package, which a plain article does not load.
 """
 
 from __future__ import annotations
@@ -13,13 +18,21 @@ import html
 
 from .formatting import WIDTH, num, wrap
 
+#: Characters that are special to LaTeX, or print as other glyphs in the OT1 encoding
+#: (``|`` ``<`` ``>`` ``"``), or are outside it (the Greek and maths signs of the texts).
 _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
           "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-          "^": r"\textasciicircum{}"}
+          "^": r"\textasciicircum{}", "|": r"$|$", "<": r"$<$", ">": r"$>$",
+          '"': "''", "β": r"$\beta$", "σ": r"$\sigma$", "±": r"$\pm$", "≥": r"$\geq$",
+          "≤": r"$\leq$", "×": r"$\times$", "−": "-", "–": "--", "—": "---", "·": r"$\cdot$",
+          "≈": r"$\approx$", "∞": r"$\infty$", "√": r"$\surd$", "†": r"$\dagger$"}
 
 
 def _tex(s) -> str:
-    return "".join(_LATEX.get(ch, ch) for ch in str(s))
+    """``s`` set verbatim in LaTeX's default OT1 text font (other non-ASCII: '?'); a
+    leading ``[`` is shielded from being read as the optional argument of a ``\\``."""
+    text = "".join(_LATEX.get(ch, ch if ord(ch) < 128 else "?") for ch in str(s))
+    return "{}" + text if text.startswith("[") else text
 
 
 class Summary:
@@ -107,7 +120,8 @@ class Summary:
             kind = part[0]
             if kind == "header":
                 _, title, left, right = part
-                out.append(r"\begin{center}" + _tex(title) + r"\end{center}")
+                out.append(r"\begin{center}")
+                out.append(r"\textbf{" + _tex(title) + r"}\\[1ex]")
                 out.append(r"\begin{tabular}{lrlr}")
                 out.append(r"\hline")
                 for i in range(max(len(left), len(right))):
@@ -118,16 +132,19 @@ class Summary:
                     out.append(" & ".join(cells) + r" \\")
                 out.append(r"\hline")
                 out.append(r"\end{tabular}")
+                out.append(r"\end{center}")
             elif kind == "table":
                 _, cols, rows, _w, first_left, _r = part
                 spec = ("l" if first_left else "r") + "r" * (len(cols) - 1)
+                out.append(r"\begin{center}")
                 out.append(r"\begin{tabular}{" + spec + "}")
                 out.append(" & ".join(_tex(c) for c in cols) + r" \\")
                 out.append(r"\hline")
                 out += [" & ".join(_tex(c) for c in r) + r" \\" for r in rows]
                 out.append(r"\end{tabular}")
+                out.append(r"\end{center}")
             elif kind == "text":
-                out.append(_tex(part[1]) + "\n")
+                out.append("\n" + _tex(part[1]) + "\n")
             elif kind == "notes":
                 out.append(r"\noindent " + _tex(part[1]) + ":")
                 out.append(r"\begin{enumerate}")

@@ -25,7 +25,8 @@ MAX_OUTPUT_MAGNITUDE = 1e150
 
 class SequenceInput:
     """Mixin of the estimators taking X (n, T, d): scikit-learn tags saying so (3-D input,
-    not 2-D; checks that feed 2-D data skip them). Put it before ``BaseEstimator``."""
+    not 2-D; checks that feed 2-D data skip them; multi-output, since y is (n, L), one
+    output per scored position, as well as (n,)). Put it before ``BaseEstimator``."""
 
     accepts_sequences = True  # takes (n, T, d) and (n, L) natively (the study runner reads it)
 
@@ -33,6 +34,7 @@ class SequenceInput:
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
+        tags.target_tags.multi_output = True
         return tags
 
 

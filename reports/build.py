@@ -9,6 +9,7 @@ from pathlib import Path
 from matplotlib.backends.backend_pdf import PdfPages
 
 from nprates.analysis.capability import is_capability
+from nprates.analysis.completeness import warn_if_incomplete
 
 from .capability_data import CapabilityData
 from .data import ReportData, load_input
@@ -114,6 +115,9 @@ def build_report(results, path, study=None, title=None, *, method="loglog", leve
     if out.suffix.lower() != ".pdf":
         raise ValueError(f"the report path must end in .pdf, got {str(out)!r}")
     table, study, source = load_input(results, study, loader)
+    # said once (a warning and the title page), not in every fit's notes
+    partial = warn_if_incomplete(table)
+    table.attrs["incomplete"] = ""
     capability_study = is_capability(table)
     chosen = chosen_sections(sections, CAPABILITY_SECTIONS if capability_study else SECTIONS)
     if capability_study:
@@ -126,6 +130,7 @@ def build_report(results, path, study=None, title=None, *, method="loglog", leve
                                   compare=any(s in chosen for s in ("comparisons", "notes")))
         default_title, subject = (f"Convergence rates: {data.name}",
                                   "Empirical convergence rates (nprates)")
+    data.table.attrs["incomplete"] = partial
     date = date if date is not None else datetime.date.today().isoformat()
     out.parent.mkdir(parents=True, exist_ok=True)
     figs = []

@@ -19,8 +19,7 @@ import pandas as pd
 from nprates.analysis.capability import (FIT_THRESHOLD, capability_verdicts,
                                          summarize_capability)
 
-from .data import TableViews, estimator_order, shown_text
-from .style import estimator_styles
+from .data import TableViews, estimator_order, estimator_palette, shown_text
 
 TASK_KIND_NAMES = {"copying": "input copying", "recall": "associative recall"}
 
@@ -54,7 +53,7 @@ class CapabilityData(TableViews):
                                                             if t not in study_tasks]
         data = cls(table=table, study=study, source=source, level=float(level),
                    summary=summary, verdicts=capability_verdicts(summary), tasks=tasks,
-                   estimators=estimators, styles=estimator_styles(estimators),
+                   estimators=estimators, styles=estimator_palette(table, study),
                    classes=classes, fit_threshold=float(fit_threshold))
         data._collect_cell_notes()
         data._collect_verdict_notes()

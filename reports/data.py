@@ -22,6 +22,7 @@ from nprates.analysis import (check_theory, compare_rates, fit_all, fit_rate, ri
                               validate_results)
 from nprates.analysis.results_dir import STUDY_FILE, read_results_dir
 from nprates.analysis.untrusted import loads_json, loads_toml, printable, read_text
+from nprates.analysis.stacking import study_labels
 
 from .style import estimator_styles, family, order_estimators
 
@@ -81,6 +82,10 @@ def load_input(results, study=None, loader=None):
         if table is None or len(table) == 0:
             raise ValueError(f"results directory {str(path)!r} holds no results (the loader "
                              f"returned no rows)")
+        if not table.attrs.get("study_hash"):
+            from nprates.studies.completeness import run_record
+
+            table.attrs.update(run_record(path, table))
         if study is None:
             study = read_study(path)
         source = str(path)
@@ -95,15 +100,34 @@ def load_input(results, study=None, loader=None):
 
 # --------------------------------------------------------------------------- the data
 
+def study_classes(table: pd.DataFrame, study: dict | None) -> dict:
+    """{label: class path} of the study's estimators in the study file's order: from
+    ``study``, else from ``table.attrs["estimators"]`` (what ``load_results`` records), so
+    that a table read with ``load_results`` and filtered keeps the report's order and
+    colours; {} when neither says."""
+    if study:
+        return {str(lab): str(spec.get("class", ""))
+                for lab, spec in (study.get("estimators") or {}).items()
+                if isinstance(spec, dict)}
+    recorded = getattr(table, "attrs", {}).get("estimators")
+    return {str(k): str(v) for k, v in recorded.items()} if isinstance(recorded, dict) else {}
+
+
+def estimator_palette(table: pd.DataFrame, study: dict | None) -> dict:
+    """{label: {"color", "marker"}} of the estimators of ``table``, keyed by name: assigned
+    over every estimator of the study (page order), so the same estimator gets the same
+    colour and marker in a report, in a figure of a subset, and in one's own axes."""
+    order, classes = estimator_order(table, study)
+    every = order_estimators(list(classes) + order, classes)
+    styles = estimator_styles(every)
+    return {e: styles[e] for e in order}
+
+
 def estimator_order(table: pd.DataFrame, study: dict | None) -> tuple[list, dict]:
     """The estimators of ``table`` in page order (SSM-like first, then Transformer-like,
     then the rest; the study file's order within each), and their class paths by label
-    (from the study file; empty without one)."""
-    classes = {}
-    if study:
-        for lab, spec in (study.get("estimators") or {}).items():
-            if isinstance(spec, dict):
-                classes[str(lab)] = str(spec.get("class", ""))
+    (from the study file or the table's record of it; empty without one)."""
+    classes = study_classes(table, study)
     study_order = list(classes)
     present = list(pd.unique(table["estimator"].astype(str)))
     known = [e for e in study_order if e in present] + sorted(
@@ -123,10 +147,13 @@ class TableViews:
         return ", ".join(names) if names else "results"
 
     def versions(self) -> dict:
-        """Library versions recorded with the cells (the most common record)."""
-        vals = [v for v in self.table["versions"].astype(str) if v and v != "nan"]
+        """Library versions recorded with the cells (the most common record; from
+        ``table.attrs["versions"]`` where ``load_results`` moved them)."""
+        vals = [v for v in self.table["versions"].astype(str) if v and v != "nan"] \
+            if "versions" in self.table else []
         if not vals:
-            return {}
+            recorded = self.table.attrs.get("versions")
+            return dict(recorded) if isinstance(recorded, dict) else {}
         common = pd.Series(vals).value_counts().index[0]
         try:
             out = loads_json(common)
@@ -135,6 +162,21 @@ class TableViews:
         if not isinstance(out, dict):
             return {"versions": shown_text(str(out))}
         return {shown_text(str(k), 40): shown_text(str(v), 40) for k, v in out.items()}
+
+    def run_text(self) -> str:
+        """The run's dates (from the cell files), root seed and study hash, in words ("" when
+        the table carries no record of its directory)."""
+        attrs = self.table.attrs
+        seed = attrs.get("seed", (self.study or {}).get("seed"))
+        parts = []
+        dates = attrs.get("run_dates")
+        if dates:
+            parts.append(dates[0] if dates[0] == dates[1] else f"{dates[0]} to {dates[1]}")
+        if seed is not None:
+            parts.append(f"root seed {seed}")
+        if attrs.get("study_hash"):
+            parts.append(f"study hash {attrs['study_hash']}")
+        return "; ".join(parts)
 
     def devices(self) -> list:
         return [shown_text(d, 40) for d in pd.unique(self.table["device"].astype(str))
@@ -205,6 +247,8 @@ class ReportData(TableViews):
         table = table.copy()
         table["target"] = table["target"].astype(str)
         table["estimator"] = table["estimator"].astype(str)
+        if len(study_labels(table)) > 1:  # stacked studies: each (estimator, study) apart
+            table["estimator"] += " (" + table["study"].astype(str) + ")"
         estimators, classes = estimator_order(table, study)
         target_order = list((study or {}).get("targets") or {})
         tpresent = list(pd.unique(table["target"]))
@@ -215,7 +259,7 @@ class ReportData(TableViews):
         data = cls(table=table, study=study, source=source, method=method, level=float(level),
                    margin=float(margin), n_boot=int(n_boot), seed=seed, polylog_k=polylog_k,
                    targets=targets, estimators=estimators,
-                   styles=estimator_styles(estimators), classes=classes,
+                   styles=estimator_palette(table, study), classes=classes,
                    fit_table=fit_table, fits={}, pairs={})
         data._fit_each()
         if compare:

@@ -10,11 +10,12 @@ second (vermillion), then the rest in the order given.
 from __future__ import annotations
 
 import math
-import re
 import textwrap
 from contextlib import contextmanager
 
 import matplotlib
+
+from nprates.analysis.ordering import family, order_estimators  # noqa: F401 (re-exported)
 
 #: A4 landscape, in inches.
 PAGE_SIZE = (11.69, 8.27)
@@ -70,24 +71,6 @@ def report_style():
         sns.set_theme(context="paper", style="whitegrid", font="DejaVu Sans")
         matplotlib.rcParams.update(RC)
         yield
-
-
-def family(label: str, cls: str = "") -> str:
-    """'ssm', 'transformer' or '' from an estimator's label or class path."""
-    text = f"{label} {cls}".lower()
-    if "transformer" in text:
-        return "transformer"
-    if re.search(r"ssm|state.?space|mamba|s4", text):
-        return "ssm"
-    return ""
-
-
-def order_estimators(labels, classes=None) -> list:
-    """SSM-like estimators first, then Transformer-like, then the rest (order kept)."""
-    classes = classes or {}
-    labels = list(dict.fromkeys(str(x) for x in labels))
-    rank = {"ssm": 0, "transformer": 1, "": 2}
-    return sorted(labels, key=lambda x: (rank[family(x, classes.get(x, ""))], labels.index(x)))
 
 
 def estimator_styles(labels) -> dict:

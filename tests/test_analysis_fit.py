@@ -52,7 +52,7 @@ def test_noisy_fit_close_and_interval_sensible():
     table = simulate_curves(0.6, replicates=5, noise=0.2, seed=3)
     fit = fit_rate(table)
     assert abs(fit.exponent - 0.6) < 0.1
-    lo, hi = fit.conf_int()
+    lo, hi = fit.conf_int().loc["exponent"]
     assert lo < fit.exponent < hi
     assert 0.01 < fit.se < 0.1
     # stratified Rao-Wu bootstrap with Bell-McCaffrey df (16 for 7 sizes x 5 replicates)

@@ -52,10 +52,10 @@ def test_unknown_method_and_missing_k(table):
 
 def test_conf_int_recomputes_at_any_level(table):
     fit = fit_rate(table, n_boot=300)
-    assert fit.conf_int() == pytest.approx(fit.ci)
-    lo90, hi90 = fit.conf_int(alpha=0.1)
-    lo95, hi95 = fit.conf_int()
-    lo99, hi99 = fit.conf_int(alpha=0.01)
+    assert tuple(fit.conf_int().loc["exponent"]) == pytest.approx(fit.ci)
+    lo90, hi90 = fit.conf_int(alpha=0.1).loc["exponent"]
+    lo95, hi95 = fit.conf_int().loc["exponent"]
+    lo99, hi99 = fit.conf_int(alpha=0.01).loc["exponent"]
     assert lo99 < lo95 < lo90 < fit.exponent < hi90 < hi95 < hi99
     assert fit_rate(table, n_boot=300, level=0.9).ci == pytest.approx((lo90, hi90))
     with pytest.raises(ValueError, match="alpha"):

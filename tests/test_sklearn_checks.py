@@ -63,6 +63,7 @@ def one_token_view(cls):
     def __sklearn_tags__(self):
         tags = cls.__sklearn_tags__(self)
         tags.input_tags.two_d_array = True
+        tags.target_tags.multi_output = False  # one token: one output position
         tags.regressor_tags.poor_score = issubclass(cls, NEURAL)
         return tags
 
@@ -124,3 +125,4 @@ def test_regressors_declare_sequence_input():
                 KNNBaseline, KernelRidgeBaseline, OracleProjection):
         tags = get_tags(cls())
         assert tags.input_tags.three_d_array and not tags.input_tags.two_d_array, cls
+        assert tags.target_tags.multi_output and tags.target_tags.single_output, cls

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import time
 import warnings
@@ -38,6 +37,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="nprates", description="Measure empirical convergence rates of "
                      "sequence estimators against the theoretical rate n^(-2a/(2a+1)).")
+    parser.add_argument("--version", action="version", version=f"nprates {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, module_path in COMMANDS.items():
@@ -48,17 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def wall_seconds() -> float:
-    """Seconds since this process started (Linux: from /proc; elsewhere since the CLI
-    was imported)."""
+def _version() -> str:
+    from importlib import metadata
+
+    from nprates import __version__
+
     try:
-        with open("/proc/self/stat", encoding="ascii") as fh:
-            ticks = int(fh.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
-        with open("/proc/uptime", encoding="ascii") as fh:
-            uptime = float(fh.read().split()[0])
-        return uptime - ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, AttributeError):
-        return time.monotonic() - _IMPORTED
+        return metadata.version("nprates")
+    except metadata.PackageNotFoundError:
+        return __version__
+
+
+def wall_seconds() -> float:
+    """Seconds since nprates' command line was imported: the command's own time, never
+    what ran before it in the same shell line or process (a ``pip install``)."""
+    return time.monotonic() - _IMPORTED
 
 
 #: Longest error or warning message printed (characters); a file from someone else can
@@ -85,7 +89,9 @@ def main(argv=None) -> int:
     try:
         return int(args._run(args) or 0)
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
-        print(f"nprates {args.command}: error: {one_line(exc)}", file=sys.stderr)
+        from .tables import cli_spelling
+
+        print(f"nprates {args.command}: error: {cli_spelling(one_line(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"nprates {args.command}: interrupted; finished work is kept", file=sys.stderr)

@@ -13,6 +13,7 @@ with the reason, after the comparisons that could be made.
 from __future__ import annotations
 
 from .fit import add_fit_options
+from .tables import add_output_options, cli_spelling, read_results, render
 
 HELP = "compare the convergence exponents of two estimators (paired bootstrap, equivalence test)"
 
@@ -32,15 +33,18 @@ def add_arguments(parser) -> None:
                         help="fit each exponent on its own off-plateau sizes instead of the "
                         "sizes where both are off the plateau")
     add_fit_options(parser)
+    add_output_options(parser, filters=False)
 
 
 def run(args) -> int:
-    from nprates.analysis import InsufficientData, compare_rates, is_capability, read_results_dir
+    from nprates.analysis import InsufficientData, compare_rates, is_capability
+    from nprates.analysis.ordering import table_order
 
     from .fit import check_fit_options, emit_json
 
     check_fit_options(args)
-    table = read_results_dir(args.results_dir)
+    table = read_results(args, "compare")
+    partial = table.attrs.pop("incomplete", "")  # said once, not in every fit's warnings
     if is_capability(table):
         raise ValueError(f"{args.results_dir} holds a capability study: it has accuracies, not "
                          f"rates to compare; 'nprates fit {args.results_dir}' prints them")
@@ -53,7 +57,8 @@ def run(args) -> int:
     if args.target is not None:
         targets = [args.target]
     else:
-        targets = sorted(set(tgt[est == args.a]) & set(tgt[est == args.b]))
+        both = set(tgt[est == args.a]) & set(tgt[est == args.b])
+        targets = [t for t in table_order(table)[0] if t in both]  # the report's order
         if not targets:
             raise ValueError(f"no target has results for both {args.a!r} and {args.b!r}")
     comps, skipped = [], []
@@ -74,12 +79,40 @@ def run(args) -> int:
                          + "; ".join(reason for _, reason in skipped))
     records = [c.to_dict() for c in comps] + [{"target": t, "no_comparison": reason}
                                               for t, reason in skipped]
-    if args.json == "-":
+    if args.json == "-" or args.format == "json":
         emit_json(records, "-")
         return 0
-    texts = [c.summary().as_text() for c in comps]
-    texts += [f"{t}: no comparison: {reason}" for t, reason in skipped]
-    print("\n\n".join(texts))
+    if args.format == "text":
+        texts = [f"PARTIAL RESULTS: {partial}"] if partial else []
+        texts += [cli_spelling(c.summary().as_text()) for c in comps]
+        texts += [f"{t}: no comparison: {cli_spelling(reason)}" for t, reason in skipped]
+        print("\n\n".join(texts))
+    else:
+        print(render(comparison_frame(comps, skipped), args.format))
     if args.json:
         emit_json(records, args.json)
     return 0
+
+
+#: The columns of ``--format csv|latex|markdown``: one row per target.
+FRAME_COLUMNS = ("target", "a", "b", "exponent_a", "exponent_b", "difference", "se", "ci_low",
+                 "ci_high", "equivalence_low", "equivalence_high", "p_value", "p_equivalence",
+                 "margin", "level", "verdict", "warnings")
+
+
+def comparison_frame(comps, skipped):
+    """One row per target: the comparison's numbers and verdict, or "no comparison"."""
+    import pandas as pd
+
+    rows = []
+    for c in comps:
+        d = c.to_dict()
+        d["ci_low"], d["ci_high"] = d["ci"]
+        d["equivalence_low"], d["equivalence_high"] = d["equivalence_ci"]
+        rows.append({k: d[k] for k in FRAME_COLUMNS})
+    rows += [{"target": t, "verdict": "no comparison", "warnings": [cli_spelling(r)]}
+             for t, r in skipped]
+    frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+    frame["warnings"] = frame["warnings"].map(
+        lambda w: cli_spelling("; ".join(w)) if isinstance(w, list) else "")
+    return frame

@@ -88,5 +88,5 @@ def run(args) -> int:
           f"viewer.")
     print(f"Results: {out.resolve()} (rerun 'nprates demo' to reuse them; 'nprates fit {out}' "
           f"and 'nprates report {out}' work on them too). Demo took {wall_seconds():.0f} s "
-          f"(wall clock, start-up included).")
+          f"(wall clock of the command, start-up included).")
     return 0

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from .paths import writable_file
+from .tables import add_output_options, cli_spelling, read_results, render, select
 
 HELP = "fit convergence exponents (with intervals and the theory check) to a results directory"
 
@@ -29,6 +30,7 @@ def add_arguments(parser) -> None:
                              "A n^-beta for curves with a floor; polylog: with a (log n)^k "
                              "factor (needs --polylog-k)")
     add_fit_options(parser)
+    add_output_options(parser)
 
 
 def add_fit_options(parser) -> None:
@@ -68,24 +70,30 @@ def emit_json(obj, dest) -> None:
 
 def run(args) -> int:
     from nprates.analysis import (fit_all, format_capability_table, format_fit_table,
-                                  is_capability, jsonable, read_results_dir,
-                                  summarize_capability)
+                                  is_capability, jsonable, summarize_capability)
+    from nprates.analysis.ordering import sort_like_report
 
     check_fit_options(args)
-    table = read_results_dir(args.results_dir)
+    table = select(read_results(args, "fit"), args.estimator, args.target)
+    partial = table.attrs.pop("incomplete", "")  # said once, not in every row's warnings
     if is_capability(table):
         summary = summarize_capability(table, level=args.level)
-        if args.json != "-":
-            print(format_capability_table(summary))
-        if args.json:
-            emit_json(jsonable(summary), args.json)
+        text = lambda: format_capability_table(summary)  # noqa: E731
+        result = summary
+    else:
+        fits = fit_all(table, method=args.method, level=args.level, n_boot=args.n_boot,
+                       seed=args.seed, polylog_k=args.polylog_k, keep_plateau=args.keep_plateau)
+        fits = sort_like_report(fits, table)
+        fits["warnings"] = fits["warnings"].map(cli_spelling)
+        text = lambda: format_fit_table(fits)  # noqa: E731
+        result = fits
+    if args.json == "-" or args.format == "json":
+        emit_json(jsonable(result), "-")
         return 0
-    fits = fit_all(table, method=args.method, level=args.level, n_boot=args.n_boot,
-                   seed=args.seed, polylog_k=args.polylog_k, keep_plateau=args.keep_plateau)
-    if args.json == "-":
-        emit_json(jsonable(fits), "-")
-        return 0
-    print(format_fit_table(fits))
+    if args.format == "text":
+        print((f"PARTIAL RESULTS: {partial}\n\n" if partial else "") + text())
+    else:
+        print(render(result, args.format))
     if args.json:
-        emit_json(jsonable(fits), args.json)
+        emit_json(jsonable(result), args.json)
     return 0

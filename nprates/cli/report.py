@@ -29,6 +29,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--n-boot", type=int, default=2000, metavar="B",
                         help="bootstrap draws (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--partial", action="store_true",
+                        help="report a results directory whose study is not finished (cells "
+                             "missing, or a run still holds it); the title page says so")
 
 
 def write_report(results, results_dir, output, **options):
@@ -40,13 +43,13 @@ def write_report(results, results_dir, output, **options):
 
 
 def run(args) -> int:
-    from nprates.analysis.results_dir import read_results_dir
+    from .tables import read_results
 
     if not (0 < args.level < 1):
         raise ValueError(f"--level must be between 0 and 1, got {args.level}")
     output = Path(args.output) if args.output else Path(args.results_dir) / "report.pdf"
     writable_file(output, "--output")
-    table = read_results_dir(args.results_dir)
+    table = read_results(args, "report")
     report = write_report(table, args.results_dir, output, title=args.title,
                           method=args.method, level=args.level, polylog_k=args.polylog_k,
                           margin=args.margin, n_boot=args.n_boot, seed=args.seed)

@@ -75,8 +75,13 @@ def _sigterm_as_interrupt():
 
 
 def run(args) -> int:
-    from nprates.studies import Study, StudyIncomplete, run_study
+    from nprates.studies import Study
+
     study = Study.from_toml(args.study, check=False)
+    # the runner imports the estimators (torch): only once the study file is valid, so that
+    # a mistake in it is reported in well under a second
+    from nprates.studies import StudyIncomplete, run_study
+
     out = writable_dir(Path(args.out) if args.out else Path("results") / study.name, "--out")
     plan.check_round_options(args)
     if args.until_width is not None:

@@ -21,6 +21,7 @@ from nprates.estimators.replicates import supports_batching
 from nprates.studies import seeds
 from nprates.studies.capacity import resolve_params
 from nprates.studies.errors import StudyError
+from nprates.studies.fields import did_you_mean
 from nprates.studies.imports import accepted_keywords, import_object
 from nprates.studies.serialise import canonical_json
 from nprates.studies.tables import SMOOTHNESS_CLASS, TARGET_KINDS
@@ -65,8 +66,9 @@ def check_keywords(factory, params: dict, name: str, what: str) -> set[str] | No
     if accepted is not None:
         for key in params:
             if key not in accepted:
-                raise StudyError(f"{name}.{key}", f"unknown parameter of {what}; expected one "
-                                 f"of {', '.join(sorted(accepted))}")
+                raise StudyError(f"{name}.{key}", f"unknown parameter of {what}; "
+                                 f"{did_you_mean(key, accepted)}expected one of "
+                                 f"{', '.join(sorted(accepted))}")
     return accepted
 
 

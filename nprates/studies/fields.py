@@ -7,6 +7,7 @@ not of the right type or range.
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 import re
@@ -95,10 +96,20 @@ def plain(value, name: str):
 
 
 def reject_unknown(table: Mapping, allowed, name: str | None, hint: str = "") -> None:
+    """StudyError for the first key of ``table`` not in ``allowed``, with the closest
+    allowed key as a "did you mean" (``difflib``) when one is close."""
     for key in table:
         if key not in allowed:
             where = f"{name}.{key}" if name else key
-            raise StudyError(where, f"unknown field; expected one of {', '.join(allowed)}{hint}")
+            raise StudyError(where, f"unknown field; {did_you_mean(key, allowed)}expected one "
+                             f"of {', '.join(allowed)}{hint}")
+
+
+def did_you_mean(key, allowed) -> str:
+    """``"did you mean 'x'? "`` for the allowed name closest to ``key`` (``difflib``), or
+    "" when none is close."""
+    close = difflib.get_close_matches(str(key), sorted(str(a) for a in allowed), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def parse_sizes(value) -> tuple[tuple[int, ...], dict | None]:

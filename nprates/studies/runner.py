@@ -169,7 +169,7 @@ def _fill(checked: CheckedStudy, store: ResultsStore, out_dir, executor, workers
             tasks = plan_tasks(checked, todo, threads, heartbeat)
             if tasks:
                 bar.note(f"{study.name}: {len(todo)} cells to run in {len(tasks)} tasks ({where})")
-                bar.start_tasks(len(tasks))
+                bar.start_tasks([(t.estimator, t.n, len(t.replicates)) for t in tasks])
                 bar.show(force=True)
             for task, result in execute(tasks, pool):
                 if isinstance(result, BaseException):

@@ -34,6 +34,8 @@ import pandas as pd
 from nprates.analysis.results_dir import (CELLS_DIR, STUDY_FILE, check_results_dir, read_cells,
                                   read_cells_table, row_digest)
 from nprates.analysis.untrusted import loads_json, loads_toml, read_text
+from nprates.analysis.stacking import stack_studies
+from nprates.studies.completeness import run_record
 from nprates.studies.errors import StudyError
 from nprates.studies.lock import LOCK_FILE, pid_alive
 from nprates.studies.seeds import draw_slot
@@ -208,8 +210,12 @@ class ResultsStore:
         return write_cell(self.cells_dir, row)
 
 
-def load_results(path) -> pd.DataFrame:
+def load_results(path, labels=None) -> pd.DataFrame:
     """The results table of a study directory (one row per finished cell).
+
+    ``path`` may also be a list of directories: their tables stacked, the ``study`` column
+    set to ``labels`` (default: each study's name), so that reports and figures draw the
+    same estimator of two studies apart (``nprates.analysis.stacking.stack_studies``).
 
     Works while a study runs and after a crash. Damaged cell files are skipped with a
     warning (rerunning the study recomputes them); temporary files are ignored. A
@@ -217,12 +223,22 @@ def load_results(path) -> pd.DataFrame:
     columns. Raises FileNotFoundError if ``path`` is not a study directory (missing,
     a file, empty, or holding neither ``study.toml`` nor ``cells/``).
     ``nprates.analysis.read_results_dir`` reads the same table but refuses an empty one.
+    ``table.attrs`` carry the run's record (``nprates.studies.completeness.run_record``):
+    "incomplete" ("" or ``incomplete: k of N cells, missing ...``), "run_dates", "seed",
+    "study_hash", and "versions".
     """
+    if isinstance(path, (list, tuple)):
+        tables = [load_results(p) for p in path]
+        if labels is None:
+            labels = [Study.from_toml(Path(p) / STUDY_FILE, check=False).name for p in path]
+        return stack_studies(tables, labels)
     try:
         directory = check_results_dir(path)
     except ValueError as exc:
         raise FileNotFoundError(str(exc)) from None
-    return for_kind(read_cells_table(directory))
+    table = for_kind(read_cells_table(directory))
+    table.attrs.update(run_record(directory, table))  # "incomplete", run dates, seed, hash
+    return table
 
 
 #: Columns that only one kind of study fills (the other leaves them at their defaults).

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 
-from nprates.estimators.windows import check_sequences
 from nprates.smoothness import Smoothness
 
 
@@ -60,6 +59,10 @@ class SequenceTarget:
         return self.smoothness.exponent
 
     def check_inputs(self, X) -> np.ndarray:
+        # nprates.estimators imports torch: loaded on first use, so that `nprates theory`
+        # and study validation, which only read smoothness facts, start in well under a second
+        from nprates.estimators.windows import check_sequences
+
         X = check_sequences(X)
         if X.shape[2] != self.features:
             raise ValueError(f"X has {X.shape[2]} features per token but the target expects "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from nprates.estimators.windows import scored_windows
 from nprates.smoothness import Smoothness, recommended_t_max
 from nprates.targets.base import SequenceTarget, check_count, check_level
 from nprates.targets.trig_series import boundary_series
@@ -110,6 +109,8 @@ class GammaSmooth(SequenceTarget):
 
     def _newest_first(self, X: np.ndarray) -> np.ndarray:
         """Windows of every position with a full window, newest token first: (m, V, d)."""
+        from nprates.estimators.windows import scored_windows  # torch: see check_inputs
+
         n, T, d = X.shape
         win = scored_windows(X, T - self.burn_in, self.window)[:, :, ::-1]
         return np.ascontiguousarray(win).reshape(-1, self.window, d)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from nprates.estimators.windows import scored_windows
 from nprates.smoothness import Smoothness
 from nprates.targets.base import SequenceTarget, check_count
 from nprates.targets.gamma_smooth import apply_bound, checked_truncation
@@ -140,6 +139,8 @@ class PiecewiseGammaSmooth(SequenceTarget):
         return self._scores(X)
 
     def _scores(self, X):
+        from nprates.estimators.windows import scored_windows  # torch: see check_inputs
+
         win = scored_windows(X, X.shape[1] - self.burn_in, self.window)  # (n, P, W, F)
         keys = win[..., 0]
         if self.importance == "local":

@@ -3,8 +3,10 @@ the analysis a report already holds) and the axes it draws on."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -38,6 +40,21 @@ def report_data(results, compare: bool = False, **options) -> ReportData:
     return ReportData.prepare(table, study, source, compare=compare, **options)
 
 
+def report_styled(plot):
+    """Draw ``plot`` (a ``plot_*`` function) in the reports' style when it makes its own
+    figure (``ax=None``), so a figure saved on its own looks as on a report's page; on
+    axes of the caller's, the caller's style stays."""
+
+    @functools.wraps(plot)
+    def styled(*args, ax=None, **kwargs):
+        if ax is not None:
+            return plot(*args, ax=ax, **kwargs)
+        with style.report_style():
+            return plot(*args, ax=None, **kwargs)
+
+    return styled
+
+
 def one_target(data: ReportData, target) -> str:
     """``target`` checked against the data, or the only target when it is None."""
     if target is None:
@@ -52,9 +69,15 @@ def one_target(data: ReportData, target) -> str:
 
 
 def axes_list(ax, count: int, what: str) -> list:
-    """``ax`` as a list of ``count`` axes (None: an empty list, the caller makes a figure)."""
+    """``ax`` as a list of ``count`` axes (None: an empty list, the caller makes a figure).
+
+    A sequence or a numpy array of axes (what ``plt.subplots`` returns, any shape) is
+    read in row-major order.
+    """
     if ax is None:
         return []
+    if isinstance(ax, np.ndarray):
+        ax = list(ax.ravel())
     axes = [ax] if isinstance(ax, Axes) else list(ax) if isinstance(ax, Sequence) else None
     if axes is None or not all(isinstance(a, Axes) for a in axes):
         raise ValueError(f"ax must be a matplotlib Axes or a sequence of them, got "

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from .. import style
 from ..verdicts import tost_interval, tost_level
-from .common import axes_list, empty_axes_message, one_target, report_data
+from .common import axes_list, empty_axes_message, one_target, report_data, report_styled
 from .text_table import draw_text_table
 
 
@@ -126,8 +126,12 @@ def draw_comparison(ax, data, pairs, txt=None, ratios=None) -> None:
         draw_text_table(txt, *_table(pairs, data.level), ys, -0.9, fontsize=9)
     if ratios is not None:
         draw_ratios(ratios, pairs, ys, data.level)
+    for other in (txt, ratios):  # rows line up with the labels whether or not y is shared
+        if other is not None:
+            other.set_ylim(ax.get_ylim())
 
 
+@report_styled
 def plot_comparison(results, target=None, pairs=None, *, ax=None, **options):
     """Do two estimators converge at the same rate? Every pair of estimators on one target.
 
@@ -138,8 +142,9 @@ def plot_comparison(results, target=None, pairs=None, *, ax=None, **options):
     pairs : the (a, b) pairs to show, in order (default: every pair, SSM vs Transformer
         first); each must be a pair the analysis compared.
     ax : None (a new Figure with three panels), one Axes (the differences alone), or three
-        axes: the differences, the table of numbers and the risk-ratio heat map (the last
-        two share the first's y axis).
+        axes (a list or the array ``plt.subplots(1, 3)`` returns): the differences, the
+        table of numbers and the risk-ratio heat map, drawn on the first's y limits
+        whether or not the axes share y.
     **options : how exponents are fitted and compared, as for ``build_report`` (margin is
         the equivalence margin).
 
@@ -163,7 +168,7 @@ def plot_comparison(results, target=None, pairs=None, *, ax=None, **options):
         fig = Figure(figsize=(13.0, 1.6 + 0.5 * max(len(chosen), 3)), layout="constrained")
         axes = fig.subplots(1, 3, sharey=True, width_ratios=(0.9, 1.3, 1.2))
     else:
-        count = len(ax) if isinstance(ax, (list, tuple)) else 1
+        count = np.size(ax) if isinstance(ax, (list, tuple, np.ndarray)) else 1
         axes = axes_list(ax, 3 if count > 1 else 1,
                          "panels (differences, table, risk ratios)")
     diff, txt, ratios = (list(axes) + [None, None])[:3]

@@ -7,9 +7,11 @@ import math
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FixedLocator, NullLocator
 
 from .. import style
-from .common import axes_list, empty_axes_message, grid_figure, one_target, report_data
+from .common import (axes_list, empty_axes_message, grid_figure, one_target,
+                     report_data, report_styled)
 
 
 def column(rows, name) -> pd.Series:
@@ -180,9 +182,34 @@ def _opt_gap(ax, data, target) -> None:
     scale = ax.yaxis.get_transform()
     lo, hi = scale.transform(np.array(ax.get_ylim()))
     ax.set_ylim(ax.get_ylim()[0], float(scale.inverted().transform(hi + 0.45 * (hi - lo))))
+    spaced_symlog_ticks(ax)
     ax.set_xlabel("n (training sequences, log scale)")
     ax.set_ylabel("training MSE - σ²  (symlog)")
     ax.legend(fontsize=7.5, loc="upper center", ncol=3, columnspacing=1.0, handlelength=1.6)
+
+
+def spaced_symlog_ticks(ax, min_gap: float = 0.07) -> None:
+    """Major y ticks of a symlog axis at 0 and at powers of ten, none closer than
+    ``min_gap`` of the axis height to a tick already kept (matplotlib's symlog locator
+    puts -t, 0 and t at the linear threshold t, whose labels overlap); 0 is kept first,
+    then the largest magnitudes."""
+    transform = ax.yaxis.get_transform()
+    lo, hi = ax.get_ylim()
+    tlo, thi = transform.transform(np.array([lo, hi]))
+    span = abs(thi - tlo) or 1.0
+    top = max(abs(lo), abs(hi))
+    candidates = [0.0] if lo <= 0 <= hi else []
+    if top > 0:
+        for k in range(int(np.floor(np.log10(top))), int(np.floor(np.log10(top))) - 12, -1):
+            candidates += [v for v in (10.0 ** k, -10.0 ** k) if lo <= v <= hi]
+    kept: list = []
+    for v in candidates:
+        y = float(transform.transform(np.array([v]))[0])
+        if all(abs(y - float(transform.transform(np.array([u]))[0])) >= min_gap * span
+               for u in kept):
+            kept.append(v)
+    ax.yaxis.set_major_locator(FixedLocator(sorted(kept)))
+    ax.yaxis.set_minor_locator(NullLocator())
 
 
 def _fit_time(ax, data, target) -> None:
@@ -228,6 +255,7 @@ def default_panels(data, target) -> list:
     return ["slopes", "opt_gap" if recorded else "train_loss", "cells", "fit_time"]
 
 
+@report_styled
 def plot_diagnostics(results, target=None, panels=None, *, ax=None, **options):
     """Diagnostics of one target's fits, one panel each.
 

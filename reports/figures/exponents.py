@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from .. import style
 from ..verdicts import excluded_sizes, verdict
-from .common import axes_list, report_data
+from .common import axes_list, report_data, report_styled
 from .text_table import draw_text_table, table_width
 
 #: The table's font size, in points.
@@ -98,8 +98,10 @@ def draw_exponents(ax, data, items, txt=None) -> None:
     if txt is not None:
         heads, rows = _table(data, items)
         draw_text_table(txt, heads, rows, ys, (min(ys) - 1.0) if ys else 0, TABLE_FONTSIZE)
+        txt.set_ylim(ax.get_ylim())  # rows line up with the forest whether or not y is shared
 
 
+@report_styled
 def plot_exponents(results, rows=None, *, ax=None, **options):
     """Forest plot: each estimator's exponent β with its interval against the theory's.
 
@@ -128,7 +130,7 @@ def plot_exponents(results, rows=None, *, ax=None, **options):
                      layout="constrained")
         forest, txt = fig.subplots(1, 2, sharey=True, width_ratios=(5.0, table))
     else:
-        axes = axes_list(ax, 1 if not isinstance(ax, (list, tuple)) else 2,
+        axes = axes_list(ax, 1 if np.size(ax) == 1 else 2,
                          "panels (forest, table)")
         forest, txt = (axes + [None])[:2]
     draw_exponents(forest, data, items, txt)

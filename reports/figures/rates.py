@@ -11,7 +11,7 @@ from nprates.analysis import t_interval
 
 from .. import style
 from ..verdicts import excluded_sizes
-from .common import axes_list, grid_figure, one_target, report_data
+from .common import axes_list, grid_figure, one_target, report_data, report_styled
 from .text_table import text_width
 
 
@@ -171,6 +171,7 @@ def _legend_corner(ax, labels, title, size, handlelength, points) -> str:
     return loc
 
 
+@report_styled
 def plot_rates(results, target=None, *, ax=None, legend_outside=False, **options):
     """Rate curves: excess risk against n (log-log) with the fitted power laws.
 

@@ -78,15 +78,20 @@ def versions_text(versions: dict) -> str:
 
 def run_facts(data, date: str) -> list:
     """The (key, value) rows that end a title page's study block: the cells by status, the
-    devices, the compute time, the library versions and the date."""
+    devices, the compute time, the library versions, the run (its dates, root seed and study
+    hash) and the date of the report; first, when the run had not finished, a PARTIAL
+    line."""
     counts = data.status_counts()
     devices = data.devices()
+    partial = data.table.attrs.get("incomplete", "")
     return [
+        *([("PARTIAL", f"{partial} (the run had not finished)")] if partial else []),
         ("Cells", f"{sum(counts.values())} fitted models: {counts['ok']} ok, "
                   f"{counts['failed']} failed, {counts['diverged']} diverged"),
         ("Device", ", ".join(devices) if devices else "not recorded"),
         ("Compute time", f"{style.fmt_seconds(data.compute_seconds())} (sum of the fit times)"),
         ("Libraries", versions_text(data.versions())),
+        ("Run", data.run_text() or "not recorded (no results directory)"),
         ("Date", date or "-"),
     ]
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .method_base import FitMethod
+from .base import FitMethod
 from .offset_solver import BETA_BOUNDS, offset_lm, offset_starts
 
 

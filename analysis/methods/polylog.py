@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from .formatting import num
-from .method_base import FitMethod
+from ..formatting import num
+from .base import FitMethod
 
 
 class PolyLog(FitMethod):

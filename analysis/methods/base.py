@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .contrasts import line_contrasts
+from ..contrasts import line_contrasts
 
 
 class FitMethod:

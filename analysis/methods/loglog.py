@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .method_base import FitMethod
+from .base import FitMethod
 
 
 class LogLog(FitMethod):

@@ -7,10 +7,10 @@ subclass: add it to ``METHODS`` to make it available by name.
 
 from __future__ import annotations
 
-from .method_base import FitMethod
-from .method_loglog import LogLog
-from .method_offset import Offset
-from .method_polylog import PolyLog
+from .base import FitMethod
+from .loglog import LogLog
+from .offset import Offset
+from .polylog import PolyLog
 
 #: Fit methods by name.
 METHODS = {cls.name: cls for cls in (LogLog, Offset, PolyLog)}
