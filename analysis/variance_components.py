@@ -108,7 +108,6 @@ def slope_components(Y: np.ndarray, x: np.ndarray, unit_draw: np.ndarray,
     """
     Y = np.asarray(Y, dtype=float)
     x = np.asarray(x, dtype=float)
-    valid = np.isfinite(Y)
     draws, betas, gs, resid_ss, resid_df = [], [], [], 0.0, 0.0
     for d in np.unique(unit_draw):
         Yd = Y[:, unit_draw == d]
