@@ -40,7 +40,8 @@ class RefitMismatch(RuntimeError):
 def _matches(stored: dict, refit: dict, rtol: float) -> str:
     """"" when the refit reproduces the stored row, else what differs."""
     for col in ("status", "lr", "epochs"):
-        if stored.get(col) != refit.get(col):
+        a, b = stored.get(col), refit.get(col)
+        if a != b and not (a != a and b != b):          # NaN equals NaN here
             return f"{col}: stored {stored.get(col)!r}, refit {refit.get(col)!r}"
     if not math.isclose(stored["risk"], refit["risk"], rel_tol=rtol, abs_tol=0.0):
         return f"risk: stored {stored['risk']!r}, refit {refit['risk']!r}"
@@ -79,15 +80,15 @@ def refit_group(out_dir, target: str, estimator: str, n: int, draw: int = 0,
              if batched else
              [Task(study, slot, estimator, n, (r,), "cpu", threads=threads) for r in reps])
     refits = {row["replicate"]: row for task in tasks for row in run_task(task)}
-    problems = [f"r={r}: {why}" for r in reps if (why := _matches(stored[r], refits[r], rtol))]
-    if problems:
-        raise RefitMismatch(f"{slot}/{estimator}/n={n} not reproduced ({'; '.join(problems)}); "
-                            f"nothing written")
     missing = [c for c in RECOVERY_COLUMNS if c not in refits[reps[0]]]
     if missing:
         raise ValueError(f"{slot}/{estimator}/n={n} gets no recovery columns (missing "
                          f"{', '.join(missing)}): recovery needs a target with a true "
                          f"selection and a network estimator")
+    problems = [f"r={r}: {why}" for r in reps if (why := _matches(stored[r], refits[r], rtol))]
+    if problems:
+        raise RefitMismatch(f"{slot}/{estimator}/n={n} not reproduced ({'; '.join(problems)}); "
+                            f"nothing written")
     return [write_cell(store.cells_dir, {**stored[r], **{c: refits[r][c] for c in RECOVERY_COLUMNS}})
             for r in reps]
 
