@@ -97,7 +97,7 @@ def mean_interval(values, level: float = 0.95) -> tuple[float, tuple]:
     return mean, (mean - half, mean + half)
 
 
-def _per_sequence(values: np.ndarray) -> np.ndarray:
+def per_sequence_mean(values: np.ndarray) -> np.ndarray:
     """Mean over positions (axis 1), NaN positions skipped; NaN for a sequence with none."""
     counts = np.isfinite(values).sum(axis=1)
     sums = np.nansum(values, axis=1)
@@ -137,11 +137,11 @@ def selection_recovery(importance, selection, window: int, level: float = 0.95) 
     values = {}
     for name, per_position in (("top1", top1), ("topk", topk), ("mass", mass)):
         per_position = np.where(valid, per_position, np.nan)
-        values[name] = mean_interval(_per_sequence(per_position), level)
+        values[name] = mean_interval(per_sequence_mean(per_position), level)
     chance = {"top1": 1.0 / window, "topk": K / window, "mass": K / window}
     return Recovery(**{name: values[name][0] for name in MEASURES},
                     **{f"{name}_interval": values[name][1] for name in MEASURES},
                     **{f"{name}_chance": chance[name] for name in MEASURES},
-                    n_sequences=int(np.isfinite(_per_sequence(
+                    n_sequences=int(np.isfinite(per_sequence_mean(
                         np.where(valid, top1, np.nan))).sum()),
                     window=int(window), n_selected=int(K), level=float(level))

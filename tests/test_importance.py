@@ -5,9 +5,11 @@ import pytest
 import torch
 from torch import nn
 
+from nprates.analysis.importance_summary import input_dependence, position_profile, sparsity
 from nprates.analysis.recovery import selection_recovery, window_importance
 from nprates.estimators import SSMRegressor, TransformerRegressor, WindowMLP
 from nprates.estimators.importance import attributions, token_importance
+from nprates.reports import plot_importance
 from nprates.smoothness import Smoothness
 from nprates.targets.piecewise import PiecewiseGammaSmooth
 
@@ -136,3 +138,39 @@ def test_recovery_by_hand():
     assert rec.top1 == pytest.approx(0.5)
     assert rec.topk == pytest.approx((0.5 + 1.0) / 2)
     assert rec.mass == pytest.approx((3 / 6 + 1.0) / 2)
+
+
+def test_summaries_of_static_and_input_driven_importance():
+    rng = np.random.default_rng(2)
+    n, L, T = 300, 4, 8                                  # window T - L + 1 = 5
+    static = np.zeros((n, L, T))
+    static[:, np.arange(L), T - L + np.arange(L) - 1] = 1.0   # always lag 1, all mass on it
+    static += 1e-3 * rng.random(static.shape) * (np.arange(T) <= (T - L + np.arange(L))[:, None])
+    driven = rng.random((n, L, T)) * (np.arange(T) <= (T - L + np.arange(L))[:, None])
+    s = sparsity(static, k=1)
+    assert s.window == 5 and s.uniform == pytest.approx(0.2) and s.mean > 0.99
+    assert sparsity(driven, k=5).mean == pytest.approx(1.0)
+    dep_static, dep_driven = input_dependence(static, n_permutations=20), \
+        input_dependence(driven, n_permutations=20)
+    assert dep_static.observed == 0.0
+    assert dep_static.permutation_mean == pytest.approx(0.8, abs=0.02)
+    lo, hi = dep_driven.permutation_interval
+    assert lo <= dep_driven.observed <= hi and dep_driven.relative == pytest.approx(1, abs=0.05)
+    profile = position_profile(static)
+    assert profile.mean[1] > 0.99 and profile.mean.sum() == pytest.approx(1.0)
+
+
+def test_plot_importance_draws_on_given_axes(target, inputs):
+    from matplotlib.figure import Figure
+    imp = token_importance(ReadSelected(target.window), inputs[:50], L)
+    fig = Figure()
+    axes = [fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)]
+    out = plot_importance(imp, target.selection(inputs[:50])[:, -L:], window=target.window,
+                          examples=5, ax=axes)
+    assert out is fig
+    assert axes[0].images[0].get_array().shape == (5, target.window)
+    assert len(axes[0].patches) == 10                    # K = 2 outlined per example
+    np.testing.assert_allclose(axes[1].lines[0].get_ydata(), position_profile(
+        imp, window=target.window).mean)
+    with pytest.raises(ValueError, match="ax"):
+        plot_importance(imp, ax=axes[0])

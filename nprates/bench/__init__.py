@@ -9,6 +9,7 @@ Sections (each a module with ``run``):
 - ``targets``: evaluation throughput of GammaSmooth and PiecewiseGammaSmooth.
 - ``study``: ``nprates demo`` (the quick study and its report) end to end, wall time and
   peak memory.
+- ``importance``: token importance of 10,000 sequences of 16 tokens (``bench.importance``).
 
 Each figure is a median over repeats after a warm-up (the study runs once).
 """
@@ -17,10 +18,10 @@ from __future__ import annotations
 
 import time
 
-from nprates.bench import layers, replicates, study, targets
+from nprates.bench import importance, layers, replicates, study, targets
 from nprates.bench.timing import machine
 
-SECTIONS = ("replicates", "layers", "targets", "study")
+SECTIONS = ("replicates", "layers", "targets", "study", "importance")
 
 
 def run_all(device="cpu", quick: bool = False, sections=SECTIONS, progress=None) -> dict:
@@ -47,6 +48,8 @@ def run_all(device="cpu", quick: bool = False, sections=SECTIONS, progress=None)
         elif name == "targets":
             report[name] = targets.run(sequences=1000 if quick else 10_000,
                                        repeats=1 if quick else 3)
+        elif name == "importance":
+            report[name] = importance.run(sequences=1000 if quick else 10_000)
         else:
             report[name] = study.run(device)
     report["seconds"] = time.perf_counter() - started
@@ -94,5 +97,7 @@ def format_report(report: dict) -> str:
         x = report["study"]
         lines += ["", f"4. nprates demo ({x['study']} study and report) end to end: "
                       f"{x['seconds']:.0f} s, peak memory {x['peak_memory_mib']:.0f} MiB"]
+    if "importance" in report:
+        lines += importance.format_lines(report["importance"])
     lines += ["", f"bench took {report['seconds']:.0f} s"]
     return "\n".join(lines)

@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
                         help="shorter runs of each section; skips the end-to-end study unless "
                              "named with --only")
     parser.add_argument("--only", nargs="+", metavar="SECTION",
-                        help="sections to run: replicates layers targets study (default: all)")
+                        help="sections to run: replicates layers targets study importance (default: all)")
     parser.add_argument("--threads", type=int, metavar="N", default=None,
                         help="torch threads for the in-process sections (default: torch's, "
                              "one per core)")
