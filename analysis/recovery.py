@@ -23,7 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
+
+from .schema import validate_results
 
 MEASURES = ("top1", "topk", "mass")
 
@@ -145,3 +148,54 @@ def selection_recovery(importance, selection, window: int, level: float = 0.95) 
                     n_sequences=int(np.isfinite(per_sequence_mean(
                         np.where(valid, top1, np.nan))).sum()),
                     window=int(window), n_selected=int(K), level=float(level))
+
+
+RECOVERY_COLUMNS = ("recovery_top1", "recovery_topk", "recovery_mass")
+
+
+def recovery_by_size(results, level: float = 0.95):
+    """Recovery against n beside risk against n, from a results table with the recovery
+    columns (``nprates.analysis.schema``): one row per (target, estimator, n) with recovery.
+
+    Columns: target, estimator, n, cells (ok cells with recovery), risk (mean), and for
+    top1, topk and mass the mean over cells, its normal interval over cells (``_low``,
+    ``_high``; cells are independent fits) and the chance level (``_chance``), and
+    ``importance_method``. An empty DataFrame when no cell has recovery.
+    """
+    table = validate_results(results)
+    table = table[(table.status == "ok") & table.recovery_top1.notna()]
+    rows = []
+    for (target, estimator, n), group in table.groupby(["target", "estimator", "n"], sort=True):
+        row = {"target": target, "estimator": estimator, "n": int(n), "cells": len(group),
+               "risk": float(group.risk.mean())}
+        for col in RECOVERY_COLUMNS:
+            mean, (low, high) = mean_interval(group[col].to_numpy(float), level)
+            name = col.removeprefix("recovery_")
+            row.update({name: mean, f"{name}_low": low, f"{name}_high": high,
+                        f"{name}_chance": float(group[f"{col}_chance"].mean())})
+        row["importance_method"] = ",".join(sorted(set(group.importance_method)))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_recovery_table(by_size, level: float = 0.95) -> str:
+    """``recovery_by_size``'s table as text."""
+    lines = [f"Selection recovery against n (importance: "
+             f"{', '.join(sorted(set(by_size.importance_method)))}; means over cells, "
+             f"{level:.0%} intervals; chance = uniform over the window)",
+             f"{'target':<12} {'estimator':<12} {'n':>6} {'cells':>5} {'risk':>9}  "
+             f"{'top1 [interval]':<22} {'topk':>6} {'mass':>6}  {'chance top1/topk/mass':<20}"]
+    for r in by_size.itertuples():
+        lines.append(f"{r.target:<12} {r.estimator:<12} {r.n:>6} {r.cells:>5} {r.risk:>9.4g}  "
+                     f"{r.top1:.3f} [{r.top1_low:.3f}, {r.top1_high:.3f}]   {r.topk:>6.3f} "
+                     f"{r.mass:>6.3f}  {r.top1_chance:.3f}/{r.topk_chance:.3f}/"
+                     f"{r.mass_chance:.3f}")
+    return "\n".join(lines)
+
+
+def half_way_n(by_size, target, estimator) -> float:
+    """The smallest n of ``recovery_by_size``'s rows at which the mean rank-1 recovery of
+    (target, estimator) reaches half-way between chance and 1; NaN if none does."""
+    r = by_size[(by_size.target == target) & (by_size.estimator == estimator)].sort_values("n")
+    above = r[r.top1 >= (1 + r.top1_chance) / 2]
+    return float(above.n.iloc[0]) if len(above) else np.nan

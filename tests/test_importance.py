@@ -174,3 +174,30 @@ def test_plot_importance_draws_on_given_axes(target, inputs):
         imp, window=target.window).mean)
     with pytest.raises(ValueError, match="ax"):
         plot_importance(imp, ax=axes[0])
+
+
+def test_recovery_against_n_table_figure_and_half_way():
+    from matplotlib.figure import Figure
+
+    from nprates.analysis import simulate_curves
+    from nprates.analysis.recovery import half_way_n, recovery_by_size
+    from nprates.reports import plot_recovery
+
+    table = simulate_curves({"ssm": 0.6}, replicates=3, seed=0)
+    sizes = sorted(table.n.unique())
+    level = {n: 0.2 + 0.7 * i / (len(sizes) - 1) for i, n in enumerate(sizes)}
+    table = table.assign(recovery_top1=table.n.map(level), recovery_topk=0.5, recovery_mass=0.5,
+                         recovery_top1_chance=0.2, recovery_topk_chance=0.4,
+                         recovery_mass_chance=0.4, importance_method="grad_input")
+    table.loc[table.n == sizes[0], "recovery_top1"] = np.nan    # a size without recovery
+    by_size = recovery_by_size(table)
+    assert list(by_size.n) == sizes[1:]
+    np.testing.assert_allclose(by_size.top1, [level[n] for n in sizes[1:]])
+    first = next(n for n in sizes if level[n] >= 0.6)
+    assert half_way_n(by_size, table.target.iloc[0], "ssm") == first
+    fig = Figure()
+    axes = [fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)]
+    assert plot_recovery(table, table.target.iloc[0], ax=axes) is fig
+    np.testing.assert_allclose(axes[1].lines[0].get_ydata(), by_size.top1)
+    with pytest.raises(ValueError, match="no cells with selection recovery"):
+        plot_recovery(table, "nothing", ax=axes)

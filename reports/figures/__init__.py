@@ -12,6 +12,7 @@ from .diagnostics import plot_diagnostics
 from .exponents import plot_exponents
 from .importance import plot_importance
 from .rates import plot_rates
+from .recovery import plot_recovery
 
 __all__ = ["plot_rates", "plot_exponents", "plot_comparison", "plot_diagnostics",
-           "plot_importance"]
+           "plot_importance", "plot_recovery"]
