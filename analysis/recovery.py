@@ -175,7 +175,10 @@ def recovery_by_size(results, level: float = 0.95):
                         f"{name}_chance": float(group[f"{col}_chance"].mean())})
         row["importance_method"] = ",".join(sorted(set(group.importance_method)))
         rows.append(row)
-    return pd.DataFrame(rows)
+    columns = ["target", "estimator", "n", "cells", "risk"] + [
+        f"{m}{suffix}" for m in MEASURES for suffix in ("", "_low", "_high", "_chance")] + [
+        "importance_method"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def format_recovery_table(by_size, level: float = 0.95) -> str:
