@@ -19,7 +19,7 @@ A token's importance is the L1 norm of its feature attributions, sum_f |a[i, l, 
 so features of one token cannot cancel. Causal positions only: entries with s > p are 0
 by construction (not computed; a causal network's gradient there is 0 anyway).
 Importances are local sensitivities of the fitted function, not evidence of how the
-network uses a token (docs/theory.md, "Token importance").
+network uses a token (docs/theory.md section 9).
 
 Which estimators: anything with a differentiable forward on float inputs, through this
 protocol (``sequence_function``):

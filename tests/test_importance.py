@@ -58,7 +58,7 @@ def test_hand_built_selection_is_recovered(target, inputs):
 
 def test_untrained_network_recovers_at_chance(target, inputs):
     # gradient x input, the method studies record (integrated gradients against the mean
-    # token is biased on this class: docs/theory.md, "Token importance")
+    # token is biased on this class: docs/theory.md section 9)
     est = SSMRegressor(width=8, fnn_width=16, max_epochs=1, lr=1e-12, device="cpu",
                        random_state=0)
     est.fit(inputs[:40], np.zeros((40, L)))

@@ -6,7 +6,7 @@ gamma-smooth class), a fitted estimator with a differentiable forward
 importance picks out the selected tokens (``nprates.analysis.recovery``), on the first
 ``RECOVERY_SEQUENCES`` sequences of the cell's test set, by gradient x input
 (``RECOVERY_METHOD``: the method whose recovery an untrained network puts at chance on
-the query-key class; docs/theory.md, "Token importance"). Columns:
+the query-key class; docs/theory.md section 9). Columns:
 
 ``recovery_top1``, ``recovery_topk``, ``recovery_mass`` and their ``_chance`` levels,
 ``importance_method``. Other cells get none of them (the table's defaults: NaN, "").
