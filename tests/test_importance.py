@@ -7,7 +7,8 @@ from torch import nn
 
 from nprates.analysis.importance_summary import input_dependence, position_profile, sparsity
 from nprates.analysis.recovery import selection_recovery, window_importance
-from nprates.estimators import SSMRegressor, TransformerRegressor, WindowMLP
+from nprates.estimators import (SelectiveSSMRegressor, SSMRegressor, TransformerRegressor,
+                                WindowMLP)
 from nprates.estimators.importance import attributions, token_importance
 from nprates.reports import plot_importance
 from nprates.smoothness import Smoothness
@@ -72,11 +73,13 @@ def test_untrained_network_recovers_at_chance(target, inputs):
     assert abs(rec.topk - rec.topk_chance) < 0.03, rec.summary()
 
 
-@pytest.mark.parametrize("cls", [SSMRegressor, TransformerRegressor, WindowMLP])
+@pytest.mark.parametrize("cls", [SSMRegressor, TransformerRegressor, WindowMLP,
+                                 SelectiveSSMRegressor])
 def test_attributions_match_finite_differences_and_completeness(cls):
     rng = np.random.default_rng(1)
     X = rng.random((24, 10, 2)).astype(np.float32)
-    est = cls(max_epochs=3, device="cpu", random_state=0).fit(X, rng.random((24, 4)))
+    params = {"width": 8, "d_state": 4} if cls is SelectiveSSMRegressor else {}
+    est = cls(max_epochs=3, device="cpu", random_state=0, **params).fit(X, rng.random((24, 4)))
     x = X[:3].astype(np.float64)
     a = attributions(est, x, 4)
     # gradient x input: a / x is the gradient; check it against central differences
