@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nprates.analysis.results_dir import read_cell
+from nprates.cli import main as cli
 from nprates.studies import Study, run_study
 from nprates.studies.refit import RECOVERY_COLUMNS, RefitMismatch, refit_group
 from nprates.studies.store import write_cell
@@ -24,9 +25,14 @@ def study() -> Study:
         estimators={"ssm": SSM, "oracle": {"class": "nprates.estimators.OracleProjection"}}))
 
 
-def test_network_cells_record_recovery_and_the_refit_tool_restores_it(tmp_path):
+def test_network_cells_record_recovery_and_the_refit_tool_restores_it(tmp_path, capsys):
     out = tmp_path / "out"
     table = run_study(study(), out, executor="serial", progress=False)
+    assert cli(["fit", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    head = printed.index(next(l for l in printed if l.startswith("Selection recovery against n")))
+    ssm_line = printed[head + 2].split()
+    assert ssm_line[:4] == ["pw", "ssm", "16", "2"]
     ssm, oracle = table[table.estimator == "ssm"], table[table.estimator == "oracle"]
     assert (ssm.importance_method == "grad_input").all()
     assert np.allclose(ssm.recovery_top1_chance, 1 / 3)
