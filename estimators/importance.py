@@ -28,7 +28,8 @@ protocol (``sequence_function``):
   outputs (N, T) at every position on the original scale;
 - a fitted torch estimator of this package (``network_`` in the replicate layout
   (R=1, N, T, d) -> (1, N, T, 1), outputs standardised by ``y_mean_``/``y_scale_``):
-  SSMRegressor, SelectiveSSMRegressor, TransformerRegressor, WindowMLP;
+  SSMRegressor, SelectiveSSMRegressor, TransformerRegressor, WindowMLP (with ``bound``,
+  a clipped output has gradient 0);
 - an ``nn.Module`` mapping (N, T, d) -> (N, T) or (N, T, 1).
 
 The Jacobian rows are computed one output position at a time over a whole chunk of
@@ -57,7 +58,7 @@ def sequence_function(estimator):
     if callable(forward):
         return forward
     network = getattr(estimator, "network_", None)
-    if isinstance(network, nn.Module):
+    if isinstance(network, nn.Module) and hasattr(estimator, "y_scale_"):
         scale, mean = float(estimator.y_scale_), float(estimator.y_mean_)
         device = next(network.parameters()).device
 
@@ -71,8 +72,8 @@ def sequence_function(estimator):
         return module
     raise ValueError(f"estimator of type {type(estimator).__name__} has no differentiable "
                      f"forward: it needs an importance_forward(x) method, a fitted torch "
-                     f"network_ (the torch estimators of nprates.estimators), or to be an "
-                     f"nn.Module")
+                     f"network_ with one output per position (the torch regressors of "
+                     f"nprates.estimators), or to be an nn.Module")
 
 
 def baseline_token(X: np.ndarray, baseline) -> np.ndarray:
