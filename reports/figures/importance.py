@@ -73,6 +73,7 @@ def plot_importance(importance, selection=None, *, position: int = -1, examples:
     prof.axhline(1.0 / W, color=style.GREY, linestyle="--", linewidth=1, label="even share")
     prof.set_xlabel("lag")
     prof.set_ylabel("share of importance")
+    prof.set_ylim(0, max(1.2 * np.nanmax(profile.high), 1.5 / W))
     prof.set_title(f"profile over {n} sequences, {L} outputs")
     prof.legend(frameon=False)
     return heat.figure
