@@ -50,7 +50,7 @@ def test_network_cells_record_recovery_and_the_refit_tool_restores_it(tmp_path, 
     assert refit_group(out, "pw", "ssm", 16) == []  # nothing left to do
 
 
-def test_the_refit_tool_refuses_a_cell_it_does_not_reproduce(tmp_path):
+def test_the_refit_tool_refuses_the_cells_it_does_not_reproduce(tmp_path):
     out = tmp_path / "out"
     run_study(study(), out, executor="serial", progress=False)
     files = sorted((out / "cells").glob("pw__ssm__*.json"))
@@ -60,8 +60,9 @@ def test_the_refit_tool_refuses_a_cell_it_does_not_reproduce(tmp_path):
             row["risk"] *= 1 + 1e-4
         write_cell(out / "cells", row)
     before = [f.read_text() for f in files]
-    with pytest.raises(RefitMismatch, match="risk"):
+    with pytest.raises(RefitMismatch, match=r"1 cell\(s\) written, 1 not reproduced.*r=1: risk"):
         refit_group(out, "pw", "ssm", 16)
-    assert [f.read_text() for f in files] == before
+    assert files[1].read_text() == before[1]                 # the refused cell is untouched
+    assert "recovery_top1" in read_cell(files[0])[0]         # the reproduced one has them
     with pytest.raises(ValueError, match="no recovery columns"):
         refit_group(out, "pw", "oracle", 16)

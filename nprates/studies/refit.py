@@ -6,13 +6,13 @@ results directory (the same data, seeds, replicate batching and thread count as 
 run), then checks that each refit is the stored fit before writing anything: same
 status, learning rate and epochs, and a risk equal to the stored one within ``rtol``
 (float32 training reproduces a fit up to rounding in the last digits, not bit for bit,
-across machines). A group with any mismatch is refused and nothing of it is written.
-Otherwise each cell file is rewritten with its stored row unchanged plus ONLY the
-recovery columns (``nprates.studies.recovery``); cells that already have them are skipped.
+across machines). A cell whose refit differs is refused and left as it was; every other
+cell file is rewritten with its stored row unchanged plus ONLY the recovery columns
+(``nprates.studies.recovery``). Cells that already have them are skipped.
 
     python -m nprates.studies.refit results/published selection ssm 32 69 ...
 
-prints one line per group and exits 1 if any group was refused.
+prints one line per group and exits 1 if any cell was refused.
 """
 
 from __future__ import annotations
@@ -53,9 +53,10 @@ def refit_group(out_dir, target: str, estimator: str, n: int, draw: int = 0,
     """Add recovery columns to the cells of (``target`` draw ``draw``, ``estimator``, ``n``)
     in the results directory ``out_dir``; returns the cell files rewritten.
 
-    Raises RefitMismatch (writing nothing) when a refit does not reproduce its stored
-    row, or its stored cell key is not the recorded study's; ValueError when the group
-    gets no recovery columns (not a piecewise target, or not a network).
+    Raises RefitMismatch when a refit does not reproduce its stored row (after writing the
+    cells that were reproduced; the others are left as they were) or a stored cell key is
+    not the recorded study's (before fitting anything); ValueError when the group gets no
+    recovery columns (not a piecewise target, or not a network).
     """
     store = ResultsStore(out_dir)
     study = store.stored_study()
@@ -85,13 +86,15 @@ def refit_group(out_dir, target: str, estimator: str, n: int, draw: int = 0,
         raise ValueError(f"{slot}/{estimator}/n={n} gets no recovery columns (missing "
                          f"{', '.join(missing)}): recovery needs a target with a true "
                          f"selection and a network estimator")
-    problems = [f"r={r}: {why}" for r in reps if (why := _matches(stored[r], refits[r], rtol))]
+    problems = {r: why for r in reps if (why := _matches(stored[r], refits[r], rtol))}
+    written = [write_cell(store.cells_dir,
+                          {**stored[r], **{c: refits[r][c] for c in RECOVERY_COLUMNS}})
+               for r in reps if r not in problems]
     if problems:
-        raise RefitMismatch(f"{slot}/{estimator}/n={n} not reproduced ({'; '.join(problems)}); "
-                            f"nothing written")
-    return [write_cell(store.cells_dir, {**stored[r], **{c: refits[r][c] for c in RECOVERY_COLUMNS}})
-            for r in reps]
-
+        raise RefitMismatch(f"{slot}/{estimator}/n={n}: {len(written)} cell(s) written, "
+                            f"{len(problems)} not reproduced and left as they were ("
+                            + "; ".join(f"r={r}: {why}" for r, why in problems.items()) + ")")
+    return written
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nprates.studies.refit",
