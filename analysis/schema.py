@@ -80,6 +80,16 @@ lr_edge           bool    the kept learning rate sits at an edge of ``lr_grid``
                           (the extension limit was reached; default False)
 ================= ======= =======================================================
 
+Selection recovery (rate rows of a piecewise target fitted by a network; NaN and ""
+elsewhere; ``nprates.analysis.recovery``, ``nprates.studies.recovery``):
+``recovery_top1`` (float, share of scored positions whose most important window token
+is the truly most important selected one), ``recovery_topk`` (float, recall of the K
+selected tokens among the K most important window tokens), ``recovery_mass`` (float,
+share of the window's importance on the selected tokens), ``recovery_top1_chance``,
+``recovery_topk_chance``, ``recovery_mass_chance`` (float, their levels for a uniformly
+random ranking of the W window tokens: 1/W, K/W, K/W) and ``importance_method`` (str,
+the token-importance method, e.g. "grad_input").
+
 Integer columns (``n``, ``replicate``, ``draw``) must hold whole numbers: a value such
 as 64.5 is refused, not truncated, and so is NaN in ``n`` or ``replicate`` (a missing
 ``draw`` means draw 0).
@@ -131,6 +141,13 @@ OPTIONAL = {
     "best_epoch": np.nan,
     "lr_grid": "",
     "lr_edge": False,
+    "recovery_top1": np.nan,
+    "recovery_topk": np.nan,
+    "recovery_mass": np.nan,
+    "recovery_top1_chance": np.nan,
+    "recovery_topk_chance": np.nan,
+    "recovery_mass_chance": np.nan,
+    "importance_method": "",
 }
 
 COLUMNS = REQUIRED + tuple(OPTIONAL)

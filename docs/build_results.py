@@ -27,6 +27,7 @@ import pandas as pd
 
 from nprates.analysis import InsufficientData, compare_rates, fit_rate, read_results_dir, risk_ratios
 from nprates.analysis.layout import layout
+from nprates.analysis.recovery import half_way_n, recovery_by_size
 from nprates.cli import main as cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,6 +239,42 @@ def compute_block(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def recovery_block(table: pd.DataFrame) -> str:
+    """Selection recovery against n of the piecewise cells that carry it, beside the risk
+    as a fraction of the trivial risk; per network, the sizes covered, the first n whose
+    mean rank-1 recovery is half-way between chance and 1, and the first n past the
+    trivial plateau (the fits' own rule)."""
+    by_size = recovery_by_size(table)
+    if not len(by_size):
+        return "No published cell carries selection recovery yet."
+    lines = ["| target | estimator | n | cells | risk / trivial risk | rank 1 [95% interval] "
+             "| top-K recall | mass | chance (rank 1 / top-K / mass) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    notes = []
+    for r in by_size.itertuples():
+        rows = table[(table.target == r.target) & (table.estimator == r.estimator)
+                     & (table.n == r.n) & table.recovery_top1.notna()]
+        level = float((rows.risk / rows.null_risk).median())
+        lines.append(f"| {r.target} | {r.estimator} | {r.n} | {r.cells} | {level:.3f} | "
+                     f"{r.top1:.3f} [{r.top1_low:.3f}, {r.top1_high:.3f}] | {r.topk:.3f} | "
+                     f"{r.mass:.3f} | {r.top1_chance:.3f} / {r.topk_chance:.3f} / "
+                     f"{r.mass_chance:.3f} |")
+    for (target, estimator), rows in by_size.groupby(["target", "estimator"], sort=True):
+        covered = [int(n) for n in rows.n]
+        total = int(((table.target == target) & (table.estimator == estimator)).sum())
+        half = half_way_n(by_size, target, estimator)
+        lay = layout(table, target, [estimator], keep_plateau=True, rate=False)
+        plateau = [int(n) for n in lay.sizes[lay.plateau[0]]]
+        past = [int(n) for n in lay.sizes if not plateau or n > max(plateau)]
+        notes.append(f"- {target} / {estimator}: recovery on {int(rows.cells.sum())} of "
+                     f"{total} cells, sizes {', '.join(map(str, covered))}; half-way "
+                     + (f"first reached at n = {half:g}" if half == half else
+                        f"not reached at the sizes covered (up to n = {max(covered)})")
+                     + "; the risk leaves the trivial plateau at "
+                     + (f"n = {past[0]}" if past else "no size of the study") + ".")
+    return "\n".join(lines + [""] + notes)
+
+
 def blocks() -> dict:
     """Every quoted block of docs/results.md, by name."""
     table = read_results_dir(RESULTS)
@@ -255,6 +292,7 @@ def blocks() -> dict:
         "ratios": ratios_block(table),
         "levels": levels_block(table),
         "compute": compute_block(table),
+        "recovery": recovery_block(table),
     }
 
 

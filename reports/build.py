@@ -13,16 +13,16 @@ from nprates.analysis.completeness import warn_if_incomplete
 
 from .capability_data import CapabilityData
 from .data import ReportData, load_input
-from .pages import capability, comparison, diagnostics, forest, notes, rates
+from .pages import capability, comparison, diagnostics, forest, notes, rates, recovery
 from .pages import title as title_page
 from .pages._common import footer
 from .style import report_style
 
 #: The sections of a rate study's report, in page order (a section may span several pages),
 #: with the module drawing each.
-SECTIONS = ("title", "rates", "exponents", "comparisons", "diagnostics", "notes")
-_RATE_PAGES = {"rates": rates, "exponents": forest, "comparisons": comparison,
-               "diagnostics": diagnostics, "notes": notes}
+SECTIONS = ("title", "rates", "recovery", "exponents", "comparisons", "diagnostics", "notes")
+_RATE_PAGES = {"rates": rates, "recovery": recovery, "exponents": forest,
+               "comparisons": comparison, "diagnostics": diagnostics, "notes": notes}
 #: The sections of a capability study's report.
 CAPABILITY_SECTIONS = ("title", "accuracy")
 

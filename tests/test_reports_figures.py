@@ -107,7 +107,8 @@ def test_sections_choose_pages(tmp_path):
     rep = build_report(table(), tmp_path / "t.pdf", n_boot=N_BOOT, date=DATE,
                        sections="rates")
     assert rep.pages == ["Rate curves"] and rep.data.pairs == {}  # no comparisons computed
-    assert SECTIONS == ("title", "rates", "exponents", "comparisons", "diagnostics", "notes")
+    assert SECTIONS == ("title", "rates", "recovery", "exponents", "comparisons", "diagnostics",
+                        "notes")
     for bad in (["rates", "forest"], []):
         with pytest.raises(ValueError, match="sections"):
             build_report(table(), tmp_path / "never.pdf", n_boot=N_BOOT, sections=bad)

@@ -16,6 +16,7 @@ Sections (each a module with ``run``):
   results/published; one training step against a plain-torch reference loop.
 - ``study``: ``nprates demo`` (the quick study and its report) end to end, wall time and
   peak memory.
+- ``importance``: token importance of 10,000 sequences of 16 tokens (``bench.importance``).
 
 Each figure is a median over repeats after a warm-up (the study runs once).
 """
@@ -24,10 +25,10 @@ from __future__ import annotations
 
 import time
 
-from nprates.bench import cells, layers, mixers, replicates, scan, study, targets
+from nprates.bench import cells, importance, layers, mixers, replicates, scan, study, targets
 from nprates.bench.timing import machine
 
-SECTIONS = ("replicates", "layers", "scan", "targets", "cells", "study", "mixers")
+SECTIONS = ("replicates", "layers", "scan", "targets", "cells", "study", "mixers", "importance")
 
 
 def run_all(device="cpu", quick: bool = False, sections=SECTIONS, progress=None,
@@ -64,6 +65,8 @@ def run_all(device="cpu", quick: bool = False, sections=SECTIONS, progress=None,
         elif name == "mixers":
             report[name] = mixers.run(device, repeats=3 if quick else 5,
                                       lengths=mixers.LENGTHS[:3] if quick else mixers.LENGTHS)
+        elif name == "importance":
+            report[name] = importance.run(sequences=1000 if quick else 10_000)
         else:
             report[name] = study.run(device)
     report["seconds"] = time.perf_counter() - started
@@ -138,5 +141,7 @@ def format_report(report: dict) -> str:
                       f"{x['seconds']:.0f} s, peak memory {x['peak_memory_mib']:.0f} MiB"]
     if "mixers" in report:
         lines += mixers.format_section(report["mixers"], 6)
+    if "importance" in report:
+        lines += importance.format_lines(report["importance"])
     lines += ["", f"bench took {report['seconds']:.0f} s"]
     return "\n".join(lines)

@@ -20,8 +20,8 @@ def add_arguments(parser) -> None:
                              "the published cells unless "
                              "named with --only")
     parser.add_argument("--only", nargs="+", metavar="SECTION",
-                        help="sections to run: replicates layers scan targets cells study mixers (default: "
-                             "all; cells refits published cells, minutes)")
+                        help="sections to run: replicates layers scan targets cells study mixers "
+                             "importance (default: all; cells refits published cells, minutes)")
     parser.add_argument("--threads", type=int, metavar="N", default=None,
                         help="torch threads for the in-process sections (default: torch's, "
                              "one per core)")

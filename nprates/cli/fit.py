@@ -3,7 +3,8 @@
 Each row's verdict is the theory check's (``nprates.analysis.check_theory``): with a reason
 in brackets (e.g. "inconclusive (pre-asymptotic)") when the curve is curved or limited by
 optimisation; sizes at the trivial plateau are left out of the fit (``--keep-plateau``
-keeps them) and listed under the table.
+keeps them) and listed under the table. Where cells carry selection recovery (networks on
+a piecewise target), its table against n follows, beside the mean risk.
 
 A capability study has no rate to fit: for one, ``nprates fit`` prints its accuracy
 table instead (``nprates.analysis.capability``: accuracy and exact match per task setting and
@@ -68,6 +69,16 @@ def emit_json(obj, dest) -> None:
         Path(dest).write_text(text + "\n")
 
 
+def print_recovery(table, level: float) -> None:
+    """Selection recovery against n under the fit table, when cells have it (networks on
+    piecewise targets; ``nprates.analysis.recovery``)."""
+    from nprates.analysis.recovery import format_recovery_table, recovery_by_size
+
+    by_size = recovery_by_size(table, level)
+    if len(by_size):
+        print("\n" + format_recovery_table(by_size, level))
+
+
 def run(args) -> int:
     from nprates.analysis import (fit_all, format_capability_table, format_fit_table,
                                   is_capability, jsonable, summarize_capability)
@@ -92,6 +103,8 @@ def run(args) -> int:
         return 0
     if args.format == "text":
         print((f"PARTIAL RESULTS: {partial}\n\n" if partial else "") + text())
+        if not is_capability(table):
+            print_recovery(table, args.level)
     else:
         print(render(result, args.format))
     if args.json:

@@ -19,7 +19,8 @@ training protocol: ``draw``, ``stopped_by``, ``opt_gap`` (training MSE minus the
 variance), ``null_risk`` (test MSE of predicting the training-output mean), ``trivial``
 (risk >= half of it), ``lr``, ``selection_seconds`` and ``capacity`` (sizes used, JSON).
 Rows of neural fits also carry their training history: ``history`` (per-epoch losses,
-JSON), ``best_epoch``, ``lr_grid`` (JSON) and ``lr_edge``.
+JSON), ``best_epoch``, ``lr_grid`` (JSON) and ``lr_edge``; on a piecewise target, a
+network's rows add the selection-recovery columns (``nprates.studies.recovery``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from nprates.studies.build import (accepts_sequences, build_target, make_estimat
 from nprates.studies.capability import build_task, make_classifier, test_batch, train_batch
 from nprates.studies.capacity import capacity_json
 from nprates.studies.heartbeat import beating
+from nprates.studies.recovery import recovery_applies, recovery_columns
 from nprates.studies.spec import Study
 from nprates.tasks import exact_match_per_sequence, token_accuracy_per_sequence
 
@@ -239,6 +241,8 @@ class RateCells:
         else:
             risk, risk_se = _mean_se(np.mean((pred - self.test[1]) ** 2, axis=1))
             row.update(status="ok", risk=risk, risk_se=risk_se)
+            if self.layout.sequences and recovery_applies(self.target, est):
+                row.update(recovery_columns(self.target, est, self.test[0], self.layout.length))
         _fitted_attributes(row, est, seconds)
         if math.isnan(row["train_loss"]) and row["status"] == "ok":
             row["train_loss"] = float(np.mean((self.layout.predict(est, train[0]) - train[1]) ** 2))

@@ -10,6 +10,9 @@ several panels), and returns the Figure. They draw with the current matplotlib s
 from .comparison import plot_comparison
 from .diagnostics import plot_diagnostics
 from .exponents import plot_exponents
+from .importance import plot_importance
 from .rates import plot_rates
+from .recovery import plot_recovery
 
-__all__ = ["plot_rates", "plot_exponents", "plot_comparison", "plot_diagnostics"]
+__all__ = ["plot_rates", "plot_exponents", "plot_comparison", "plot_diagnostics",
+           "plot_importance", "plot_recovery"]
