@@ -377,7 +377,8 @@ def compare_rates(results: pd.DataFrame, a: str, b: str, margin: float = 0.1, ta
         if common.sum() < max(3, fm.n_params + 1):
             raise InsufficientData(
                 f"{a!r} and {b!r} on target {lay.target!r}: {why[:-1]}; a common range needs "
-                f">= {max(3, fm.n_params + 1)} sizes (common_range=False / --separate-ranges fits each on its own)")
+                f">= {max(3, fm.n_params + 1)} sizes (keep_plateau=True also compares the plateau "
+                f"sizes; common_range=False fits each estimator on its own range)")
         lay.Y[:, ~common] = np.nan
         lay.excluded = [[int(v) for v in lay.sizes[lay.plateau[e] & ~common]]
                         if not keep_plateau else [] for e in range(2)]

@@ -199,6 +199,9 @@ def lr_edges(lay, e, sizes) -> dict:
     rows = lay.rows[(lay.rows["estimator"] == lay.estimators[e]) & lay.rows["n"].isin(sizes)]
     if "lr_edge" not in rows:
         return {"lr_edge_share": math.nan, "n_lr": 0, "lr_limited": False}
+    if "lr_grid" in rows:  # the schema fills lr_edge with False where nothing was recorded:
+        # only cells that record the grid they ended with say where their rate sits
+        rows = rows[rows["lr_grid"].fillna("").astype(str).str.strip() != ""]
     edge = rows["lr_edge"].dropna().astype(str).str.lower()
     edge = edge[edge != ""].isin(("true", "1", "1.0"))
     share = float(edge.mean()) if len(edge) else math.nan

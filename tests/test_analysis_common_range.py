@@ -101,6 +101,8 @@ def test_lr_edge_share_adds_the_lr_limited_reason():
     f = fit_rate(t, estimator="a", n_boot=200)
     assert not f.optimisation["lr_limited"] and math.isnan(f.optimisation["lr_edge_share"])
     t["lr_edge"] = False
+    assert math.isnan(fit_rate(t, estimator="a", n_boot=200).optimisation["lr_edge_share"])
+    t["lr_grid"] = "[0.003, 0.01]"  # cells that record their final grid
     t.loc[t.index[:4], "lr_edge"] = True  # 4 of 35 cells of a: 11%
     f = fit_rate(t, estimator="a", n_boot=200)
     assert f.optimisation["lr_edge_share"] == pytest.approx(4 / 35)

@@ -29,7 +29,7 @@ def documented_command() -> list[str]:
 def test_the_documented_scheduler_command_runs_on_the_clusters_workers(tmp_path):
     study = Study.from_dict(dict(
         name="cluster", seed=3, noise=0.2, length=4, sizes=[8, 16], replicates=2,
-        test_size=32, trust=["study_fixtures"],
+        test_size=32,
         targets={"sine": {"kind": "callable", "factory": "study_fixtures:make_sine_target"}},
         estimators={"ridge": {"class": "sklearn.linear_model.Ridge"}}))
     path = tmp_path / "study.toml"
@@ -42,7 +42,8 @@ def test_the_documented_scheduler_command_runs_on_the_clusters_workers(tmp_path)
     try:
         with distributed.Client(cluster) as client:
             argv = [sys.executable, "-m", "nprates", "run", str(path), "--out",
-                    str(tmp_path / "out"), "--scheduler", cluster.scheduler_address]
+                    str(tmp_path / "out"), "--scheduler", cluster.scheduler_address,
+                    "--trust", "study_fixtures"]
             proc = subprocess.run(argv, capture_output=True, text=True,
                                   env=env_with_fixtures(), timeout=300)
             ran_there = client.run_on_scheduler(
@@ -55,5 +56,5 @@ def test_the_documented_scheduler_command_runs_on_the_clusters_workers(tmp_path)
     assert table.attrs["incomplete"] == ""
     pd.testing.assert_frame_equal(
         table.drop(columns="fit_seconds"),
-        run_study(study, tmp_path / "serial", executor="serial",
+        run_study(study, tmp_path / "serial", executor="serial", trust=["study_fixtures"],
                   progress=False).drop(columns="fit_seconds"))

@@ -158,7 +158,12 @@ def nprates(*argv, cwd, timeout=240):
 
 def test_fit_of_a_tampered_directory_warns_one_line_per_cell(res, tmp_path):
     tamper_all(res)
-    proc = nprates("fit", res, cwd=tmp_path)
+    # skipped cells leave the directory incomplete: refused in one line unless --partial
+    refused = nprates("fit", res, cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stderr.splitlines()[-1].startswith("nprates fit: error: ")
+    assert "incomplete: 2 of 16 cells" in refused.stderr
+    proc = nprates("fit", res, "--partial", cwd=tmp_path)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     damaged = [l for l in proc.stderr.splitlines() if "damaged cell file skipped" in l]
     assert len(damaged) == len(ATTACKS), proc.stderr
@@ -182,7 +187,7 @@ def test_report_of_a_tampered_directory_escapes_what_it_shows(res, tmp_path, cap
     (res / "study.toml").write_text(STUDY.replace(
         "made by the hardening tests", "$\\\\frac{1}{$ " + "d" * 5000 + " \\u001b[2J"))
     with deadline(120):
-        code, err, caught = cli(capsys, "report", res, "-o", tmp_path / "r.pdf")
+        code, err, caught = cli(capsys, "report", res, "-o", tmp_path / "r.pdf", "--partial")
     assert code == 0 and (tmp_path / "r.pdf").stat().st_size > 10_000, err
     assert sum("damaged cell file skipped" in w for w in caught) == len(ATTACKS)
     assert "\x1b" not in err

@@ -15,7 +15,7 @@ STUDY = textwrap.dedent("""\
     name = "rounds"
     noise = 0.3
     length = 3
-    sizes = [16, 32, 64, 128, 256]
+    sizes = [64, 128, 256, 512, 1024]
     replicates = 1
     test_size = 100
 
@@ -84,7 +84,7 @@ def test_plan_and_run_commands(study_file, tmp_path, capsys):
     assert main(["run", str(study_file), "--until-width", "0.5", "--out", out, "--estimator",
                  "knn", "--quiet"]) == 0
     text = capsys.readouterr().out
-    assert "round 1: sizes [16, 32, 128, 256] x 2 replicates" in text
+    assert "round 1: sizes [64, 128, 512, 1024] x 2 replicates" in text
     assert "stopped by: width" in text
 
 

@@ -16,7 +16,8 @@ FORMATS = ("text", "json", "csv", "latex", "markdown")
 
 #: Python keyword spellings in analysis messages and the CLI option that does the same.
 _CLI_SPELLING = {r"\bkeep_plateau=True\b": "--keep-plateau",
-                 r"\bpolylog_k=": "--polylog-k ", r"\bn_boot=": "--n-boot "}
+                 r"\bpolylog_k=": "--polylog-k ", r"\bn_boot=": "--n-boot ",
+                 r"\bcommon_range=False\b": "--separate-ranges"}
 
 
 def add_output_options(parser, filters: bool = True) -> None:

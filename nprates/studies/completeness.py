@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -129,8 +130,16 @@ def completeness(study: Study, table: pd.DataFrame, directory=None) -> Completen
 
 
 def run_dates(directory) -> tuple[str, str] | None:
-    """(first, last) modification dates of the cell files (UTC, ``YYYY-MM-DD``)."""
-    times = [p.stat().st_mtime for p in (Path(directory) / CELLS_DIR).glob("*.json")]
+    """(first, last) modification dates of the cell files (UTC, ``YYYY-MM-DD``); links,
+    folders and files that vanish are not cells and are passed over."""
+    times = []
+    for path in (Path(directory) / CELLS_DIR).glob("*.json"):
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            times.append(info.st_mtime)
     if not times:
         return None
     return _day(min(times)), _day(max(times))

@@ -76,7 +76,7 @@ def pages(data):
             "training cap, or an optimisation gap comparable to the risk).",
         ]
         if left:
-            paras.append("Sizes left out of the fit as the plateau (median risk above 0.1 of "
+            paras.append("Sizes left out of the fit as the trivial plateau (median risk above 0.1 of "
                          "the risk of predicting the training mean, or cells "
                          "optimisation-limited before the curve leaves it): "
                          + "; ".join(left) + ".")
