@@ -106,6 +106,8 @@ def test_demo_runs_reports_and_reuses_finished_cells(tmp_path, capsys):
     # the exponent table (at n <= 32 ridge stays above 0.1 of the null risk: the plateau
     # rule leaves it no size to fit, and the table says so)
     assert re.search(r"^\s+sine\s+ridge\s+(\d\.\d{4}|-)\s", first.out, re.M)
+    # its hints in the command line's spelling, as nprates fit prints them
+    assert "--keep-plateau" in first.out and "keep_plateau" not in first.out
     report = out / "report.pdf"
     assert report.is_file() and f"Report: {report.resolve()}" in first.out
     cells = sorted((out / "cells").glob("*.json"))

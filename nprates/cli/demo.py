@@ -61,6 +61,7 @@ def run(args) -> int:
     from nprates.studies.examples import quick_study_text
 
     from .report import write_report
+    from .tables import cli_spelling
 
     text, source = quick_study_text(args.study)
     study = Study.from_toml_text(text, source=source)
@@ -79,6 +80,7 @@ def run(args) -> int:
         return 1
     _say("fitting exponents ...", args.quiet)
     fits = fit_all(results)
+    fits["warnings"] = fits["warnings"].map(cli_spelling)
     print()
     print(format_fit_table(fits))
     print()
