@@ -110,3 +110,23 @@ def test_classifier_batched_replicates_equal_separate_fits():
                                    rtol=1e-5)
         np.testing.assert_allclose(b.predict_proba(X), single.predict_proba(X), rtol=1e-4,
                                    atol=1e-6)
+
+
+def test_the_learning_rate_grid_extends_as_for_the_built_in_networks():
+    """The mixers and a user's module get the same protocol parameters (lr_extend, verbose)
+    with the same defaults as SSMRegressor, and a grid whose best rate is at its upper end
+    grows beyond it."""
+    from nprates.estimators import ModuleRegressor, SSMRegressor
+
+    from test_module_estimator import make_gru
+
+    built_in = SSMRegressor().get_params()
+    for est in (MixerRegressor(), MixerClassifier(), ModuleRegressor(make_gru)):
+        params = est.get_params()
+        for key in ("lr_extend", "verbose", "patience_steps", "val_fraction", "max_epochs"):
+            assert params[key] == built_in[key], (type(est).__name__, key)
+    X, y = delayed_copy(64, 0)
+    grid = [1e-5, 3e-5]  # far too small: the best rate sits at the upper end
+    est = MixerRegressor("lru", lr=grid, max_epochs=2, lr_extend=1, **SMALL).fit(X, y)
+    assert est.lr_grid_ == pytest.approx([1e-5, 3e-5, 9e-5]) and est.lr_ == pytest.approx(9e-5)
+    assert est.lr_edge_
