@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from nprates.estimators.attention_layer import CausalSelfAttention
 from nprates.estimators.ssm_layer import S4DLayer
-from nprates.bench.timing import median_time
+from nprates.bench.timing import layer_scaling
 
 LENGTHS = (64, 256, 1024, 4096)
-
-
-def _step(layer, x):
-    def run():
-        layer.zero_grad(set_to_none=True)
-        x.grad = None
-        layer(x).square().mean().backward()
-    return run
 
 
 def run(device="cpu", lengths=LENGTHS, batch: int = 4, width: int = 64, d_state: int = 16,
@@ -31,16 +22,7 @@ def run(device="cpu", lengths=LENGTHS, batch: int = 4, width: int = 64, d_state:
     torch.manual_seed(0)
     layers = {"ssm": S4DLayer(width, d_state=d_state).to(device),
               "attention": CausalSelfAttention(width, n_heads=n_heads).to(device)}
-    rows = []
-    for length in lengths:
-        x = torch.randn(1, batch, length, width, device=device, requires_grad=True)
-        for name, layer in layers.items():
-            t = median_time(_step(layer, x), repeats=repeats, warmup=1, device=device)
-            rows.append({"layer": name, "length": length, "seconds": t["median"]})
-    exponents = {}
-    for name in layers:
-        times = [r["seconds"] for r in rows if r["layer"] == name]
-        exponents[name] = float(np.polyfit(np.log(lengths), np.log(times), 1)[0])
+    rows, exponents = layer_scaling(layers, lengths, batch, width, "layer", repeats, device)
     at_max = {r["layer"]: r["seconds"] for r in rows if r["length"] == max(lengths)}
     return {"batch": batch, "width": width, "d_state": d_state, "n_heads": n_heads,
             "rows": rows, "exponents": exponents,

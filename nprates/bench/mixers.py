@@ -10,11 +10,9 @@ attention).
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
-from nprates.bench.layers import _step
-from nprates.bench.timing import median_time
+from nprates.bench.timing import layer_scaling
 from nprates.estimators.attention_layer import CausalSelfAttention
 from nprates.estimators.layers import Replicated
 from nprates.estimators.mixer_network import MIXERS, make_mixer
@@ -46,16 +44,7 @@ def run(device="cpu", lengths=LENGTHS, batch: int = 8, width: int = 32, d_state:
     """
     torch.manual_seed(0)
     layers = {name: make_layer(name, width, d_state, n_heads).to(device) for name in FAMILIES}
-    rows = []
-    for length in lengths:
-        x = torch.randn(1, batch, length, width, device=device, requires_grad=True)
-        for name, layer in layers.items():
-            t = median_time(_step(layer, x), repeats=repeats, warmup=1, device=device)
-            rows.append({"family": name, "length": length, "seconds": t["median"]})
-    exponents = {}
-    for name in layers:
-        times = [r["seconds"] for r in rows if r["family"] == name]
-        exponents[name] = float(np.polyfit(np.log(lengths), np.log(times), 1)[0])
+    rows, exponents = layer_scaling(layers, lengths, batch, width, "family", repeats, device)
     return {"batch": batch, "width": width, "d_state": d_state, "n_heads": n_heads,
             "rows": rows, "exponents": exponents,
             "params": {name: sum(p.numel() for p in layer.parameters())

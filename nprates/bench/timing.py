@@ -7,6 +7,7 @@ import platform
 import statistics
 import time
 
+import numpy as np
 import torch
 
 
@@ -31,6 +32,36 @@ def median_time(fn, repeats: int = 5, warmup: int = 1, device="cpu") -> dict:
         synchronize(device)
         times.append(time.perf_counter() - start)
     return {"median": statistics.median(times), "min": min(times), "times": times}
+
+
+def layer_scaling(layers: dict, lengths, batch: int, width: int, key: str, repeats: int = 5,
+                  device="cpu") -> tuple[list[dict], dict]:
+    """Median forward+backward seconds of each layer at each length L, and the log-log
+    slope of time in L per layer.
+
+    ``layers``: {name: module} taking (1 replicate, ``batch`` sequences, L tokens,
+    ``width`` channels), float32. Returns (rows [{key: name, "length", "seconds"}],
+    {name: slope}).
+    """
+    rows = []
+    for length in lengths:
+        x = torch.randn(1, batch, length, width, device=device, requires_grad=True)
+        for name, layer in layers.items():
+            t = median_time(_backward_step(layer, x), repeats=repeats, warmup=1, device=device)
+            rows.append({key: name, "length": length, "seconds": t["median"]})
+    slopes = {}
+    for name in layers:
+        times = [r["seconds"] for r in rows if r[key] == name]
+        slopes[name] = float(np.polyfit(np.log(lengths), np.log(times), 1)[0])
+    return rows, slopes
+
+
+def _backward_step(layer, x):
+    def run():
+        layer.zero_grad(set_to_none=True)
+        x.grad = None
+        layer(x).square().mean().backward()
+    return run
 
 
 def machine() -> dict:
