@@ -113,6 +113,21 @@ def _extension(candidates, grid: list, limit: int) -> float | None:
     return None
 
 
+def _lowest_curve(candidates) -> list[float]:
+    """Per epoch, the lowest validation loss so far over ``(lr, outcome, weights)``
+    candidates (a shorter history holds its last value); [] for none. Diverged candidates
+    do not count."""
+    curves = []
+    for _, outcome, _ in candidates:
+        if outcome.diverged_epoch is None and outcome.val_history:
+            curves.append(np.minimum.accumulate(np.asarray(outcome.val_history, dtype=float)))
+    if not curves:
+        return []
+    length = max(len(c) for c in curves)
+    padded = [np.pad(c, (0, length - len(c)), mode="edge") for c in curves]
+    return np.min(padded, axis=0).tolist()
+
+
 def _check_int(name: str, value, low: int = 1, none_ok: bool = False) -> None:
     if none_ok and value is None:
         return
@@ -230,7 +245,8 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
             outcomes = train_replicates(network, self._loss, X_tr, Y_tr, X_va, Y_va,
                                         [shuffle_seeds[r] for r in reps],
                                         self._training_config(), metric_fn=self._val_metric,
-                                        lrs=[lr for _, lr in pending])
+                                        lrs=[lr for _, lr in pending], groups=reps,
+                                        reference=[_lowest_curve(tried[r]) for r in reps])
             state = replicate_state(network)
             for k, ((r, lr), outcome) in enumerate(zip(pending, outcomes)):
                 weights = {name: v[k:k + 1].clone() for name, v in state.items()}
@@ -290,6 +306,10 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
         """``lr_extend``; 0 for a subclass that does not declare it."""
         return getattr(self, "lr_extend", 0)
 
+    def _lr_race(self) -> float | None:
+        """``lr_race``; None (no race) for a subclass that does not declare it."""
+        return getattr(self, "lr_race", None)
+
     def _verbose(self) -> int:
         """``verbose``; 0 for a subclass that does not declare it."""
         return getattr(self, "verbose", 0)
@@ -347,6 +367,7 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
         _check_int("min_steps", self.min_steps, low=0)
         _check_int("patience_steps", self.patience_steps, low=0)
         _check_int("lr_extend", self._lr_extend(), low=0)
+        _check_real("lr_race", self._lr_race(), 0.0, low_ok=True, none_ok=True)
         _check_int("verbose", self._verbose(), low=0)
         self._lr_candidates()
         if hasattr(self, "ssm_lr"):
@@ -359,7 +380,8 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
                               batch_size=self.batch_size, max_epochs=self.max_epochs,
                               patience=self.patience, patience_steps=self.patience_steps,
                               max_steps=self.max_steps, min_steps=self.min_steps,
-                              ssm_lr=getattr(self, "ssm_lr", None), verbose=self._verbose())
+                              ssm_lr=getattr(self, "ssm_lr", None), verbose=self._verbose(),
+                              race_margin=self._lr_race())
 
     # -- prediction -----------------------------------------------------------------------
 
@@ -475,6 +497,11 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
     lr_extend : int, default 2
         Rates tried beyond each edge of an ``lr`` grid when the best is at that edge
         (module docstring); 0: the grid as given.
+    lr_race : float or None, default None
+        The candidates of an ``lr`` grid race (``training`` module docstring): one whose
+        lowest validation loss trails the best of the others by more than this fraction,
+        once it has trained ``patience`` epochs and ``patience_steps`` steps, stops
+        training. None: every candidate trains until it stops early.
     verbose : int, default 0
         k > 0: a line to stderr every k epochs (mean training and validation loss over the
         candidates still training, in standardised units; steps so far).
@@ -486,7 +513,8 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
                  fnn_depth=1, residual=True, norm=True, dt_min=1e-2, dt_max=1.0,
                  bound=None, lr=3e-3, ssm_lr=1e-3, weight_decay=0.01, batch_size=64,
                  max_epochs=1000, max_steps=None, min_steps=0, patience=20,
-                 patience_steps=200, val_fraction=0.2, lr_extend=2, verbose=0, device="auto",
+                 patience_steps=200, val_fraction=0.2, lr_extend=2, lr_race=None,
+                 verbose=0, device="auto",
                  random_state=None):
         self.width = width
         self.n_layers = n_layers
@@ -510,6 +538,7 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
         self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
+        self.lr_race = lr_race
         self.verbose = verbose
         self.device = device
         self.random_state = random_state
@@ -529,7 +558,7 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
     width, n_layers, n_heads, window, fnn_width, fnn_depth, positional :
         Architecture (``TransformerNetwork``).
     bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, lr_extend, verbose, device, random_state :
+    patience_steps, val_fraction, lr_extend, lr_race, verbose, device, random_state :
         As for ``SSMRegressor``.
     """
 
@@ -537,7 +566,7 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
                  fnn_depth=1, positional="sinusoidal", bound=None, lr=3e-3,
                  weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
-                 lr_extend=2, verbose=0, device="auto", random_state=None):
+                 lr_extend=2, lr_race=None, verbose=0, device="auto", random_state=None):
         self.width = width
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -556,6 +585,7 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
         self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
+        self.lr_race = lr_race
         self.verbose = verbose
         self.device = device
         self.random_state = random_state
@@ -582,14 +612,14 @@ class WindowMLP(NeuralRegressor):
     depth : int, default 2
         Hidden layers.
     bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, lr_extend, verbose, device, random_state :
+    patience_steps, val_fraction, lr_extend, lr_race, verbose, device, random_state :
         As for ``SSMRegressor``.
     """
 
     def __init__(self, window=None, width=64, *, depth=2, bound=None, lr=3e-3,
                  weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
-                 lr_extend=2, verbose=0, device="auto", random_state=None):
+                 lr_extend=2, lr_race=None, verbose=0, device="auto", random_state=None):
         self.window = window
         self.width = width
         self.depth = depth
@@ -604,6 +634,7 @@ class WindowMLP(NeuralRegressor):
         self.patience_steps = patience_steps
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
+        self.lr_race = lr_race
         self.verbose = verbose
         self.device = device
         self.random_state = random_state

@@ -21,6 +21,18 @@ epoch count governs. Otherwise training ends at the cap, ``max_epochs`` epochs o
 ``max_steps`` steps; ``ReplicateOutcome.stopped_by`` records which ("early_stopping" or
 "cap"). Without a validation split every replicate runs to the cap.
 
+Racing the candidates of a learning-rate grid (``TrainingConfig.race_margin``). Replicates
+that share a ``group`` (the candidates of one fit) race: once a replicate has trained
+``patience`` epochs and ``patience_steps`` steps (the earliest it could stop early), it is
+dropped, with ``stopped_by = "race"``, at the first epoch whose lowest validation loss so
+far exceeds ``1 + race_margin`` times its competitors' lowest so far. Its competitors are
+the group's other replicates still training at that epoch and, through ``reference``, the
+group's candidates of earlier rounds at the same epoch (their lowest validation loss up to
+that epoch). A dropped replicate can never be the group's best unless the better one
+diverges afterwards, so racing saves training without changing which candidate wins, as
+long as no candidate that trails by the margin would have overtaken later; how often that
+happens is measured (docs/performance.md), not assumed.
+
 An optional validation metric (``metric_fn``, e.g. a classifier's accuracy) is evaluated
 on the network outputs of the validation loss's pass and recorded per epoch, and on the
 training split with the restored weights (``ReplicateOutcome.train_metric``). Early
@@ -67,6 +79,7 @@ class TrainingConfig:
     ssm_lr: float | None = None
     stop_on_metric: bool = False  # early stopping on the validation metric (module docstring)
     verbose: int = 0              # k > 0: a progress line to stderr every k epochs
+    race_margin: float | None = None  # None: candidates do not race (module docstring)
 
 
 @dataclass
@@ -88,7 +101,7 @@ class ReplicateOutcome:
     best_score: float = math.inf                        # lower is better: the validation
                                                         # loss, or minus the metric
     diverged_epoch: int | None = None
-    stopped_by: str = "cap"                             # "early_stopping" or "cap"
+    stopped_by: str = "cap"                             # "early_stopping", "cap" or "race"
 
 
 def parameter_groups(network: torch.nn.Module, config: TrainingConfig) -> list[dict]:
@@ -180,8 +193,28 @@ def _scaled_step(optimizer, weights: list[torch.Tensor]) -> None:
         torch._foreach_copy_(params, before)
 
 
+def _race_losers(active, outcomes, groups, reference, epoch, margin) -> set:
+    """Positions in ``active`` of the replicates that trail their group (module docstring)."""
+    def lowest_so_far(history):  # inf for a replicate whose current loss is not finite
+        finite = [v for v in history if math.isfinite(v)]
+        return min(finite) if finite and math.isfinite(history[-1]) else math.inf
+
+    lowest = [lowest_so_far(outcomes[r].val_history) for r in active]
+    losers = set()
+    for i, r in enumerate(active):
+        rivals = [lowest[j] for j, q in enumerate(active) if q != r and groups[q] == groups[r]]
+        curve = reference[r] if reference is not None else None
+        if curve:
+            rivals.append(curve[min(epoch, len(curve)) - 1])
+        rivals = [v for v in rivals if math.isfinite(v)]
+        if rivals and not lowest[i] <= (1.0 + margin) * min(rivals):
+            losers.add(i)
+    return losers
+
+
 def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_seeds,
-                     config: TrainingConfig, metric_fn=None, lrs=None) -> list[ReplicateOutcome]:
+                     config: TrainingConfig, metric_fn=None, lrs=None, groups=None,
+                     reference=None) -> list[ReplicateOutcome]:
     """Train the stacked ``network`` in place; on return it holds each replicate's best weights.
 
     Parameters
@@ -200,10 +233,19 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
         stopping when ``config.stop_on_metric`` (which requires it).
     lrs : R learning rates, or None: ``config.lr`` for every replicate. The SSM group
         trains at ``config.ssm_lr`` when that is set, else at the replicate's rate.
+    groups : R hashables, or None: replicates with equal groups race when
+        ``config.race_margin`` is set (module docstring); None: no race.
+    reference : R sequences of floats (or None entries), or None: per replicate, the lowest
+        validation loss so far, per epoch, of its group's candidates trained earlier; the
+        last value stands for later epochs.
     """
     if config.stop_on_metric and metric_fn is None:
         raise ValueError("config.stop_on_metric needs a metric_fn to stop on")
     R, n_train = X_train.shape[:2]
+    for name, value in (("groups", groups), ("reference", reference)):
+        if value is not None and len(value) != R:
+            raise ValueError(f"{name} needs one entry per replicate ({R}), got {len(value)}")
+    racing = config.race_margin is not None and groups is not None and X_val is not None
     device = X_train.device
     lrs = [float(config.lr)] * R if lrs is None else [float(v) for v in lrs]
     if len(lrs) != R:
@@ -262,9 +304,13 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
         score = [-m for m in metric[0]] if config.stop_on_metric else val  # lower is better
         improved, keep = [], []
         for i, r in enumerate(active):
+            outcomes[r].val_history.append(val[i])
+        in_race = (racing and epoch >= config.patience and steps >= config.patience_steps)
+        losers = (_race_losers(active, outcomes, groups, reference, epoch, config.race_margin)
+                  if in_race else set())
+        for i, r in enumerate(active):
             out = outcomes[r]
             out.train_history.append(train[i])
-            out.val_history.append(val[i])
             if metric:
                 out.val_metric_history.append(metric[0][i])
             out.n_epochs, out.n_steps = epoch, steps
@@ -279,8 +325,10 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
                          and steps - out.best_step >= config.patience_steps)
             if exhausted and steps >= config.min_steps:
                 out.stopped_by = "early_stopping"
-            else:
+            elif i not in losers:
                 keep.append(i)
+            else:
+                out.stopped_by = "race"
         if improved:
             src = torch.tensor(improved, device=device)
             dst = torch.tensor([active[i] for i in improved], device=device)

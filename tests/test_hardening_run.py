@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -222,6 +223,34 @@ def test_cells_of_later_target_draws_are_not_taken_for_copies(tmp_path, capsys):
     assert not (out / "quarantine").exists()
     assert {p.name: p.read_bytes() for p in cells.glob("*.json")} == before
     assert sorted(again.cell_key) == sorted(first.cell_key)
+
+
+def test_a_long_study_runs_in_pieces_of_whole_draws(tmp_path, capsys):
+    """--draws K runs every size and estimator of the first K draws; a later piece resumes
+    and the pieces together equal one full run."""
+    out = tmp_path / "out"
+    study = tiny(target_draws=3)
+    first = run_study(study, out, progress=False, draws=1, workers=1)
+    assert sorted(first.draw.unique()) == [0] and len(first) == 6  # 3 sizes x 2 replicates
+    before = {p.name: p.read_bytes() for p in (out / CELLS_DIR).glob("*.json")}
+    code = main(["run", str(write_study(tmp_path, study)), "--out", str(out), "--quiet",
+                 "--workers", "1", "--draws", "2"])
+    assert code == 0
+    after = {p.name: p.read_bytes() for p in (out / CELLS_DIR).glob("*.json")}
+    assert len(after) == 12 and all(after[name] == data for name, data in before.items())
+    whole = run_study(study, out, progress=False, workers=1)
+    assert sorted(whole.draw.unique()) == [0, 1, 2] and len(whole) == 18
+    direct = run_study(study, tmp_path / "direct", progress=False, workers=1)
+    assert sorted(whole.cell_key) == sorted(direct.cell_key)
+    merged = whole.set_index("cell_key").risk.sort_index()
+    assert merged.tolist() == direct.set_index("cell_key").risk.sort_index().tolist()
+    for bad in ("0", "4", "x"):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) if bad == "x" or bad == "0" else nullcontext():
+            code = main(["run", str(write_study(tmp_path, study)), "--out", str(out),
+                         "--quiet", "--draws", bad])
+            assert code == 2
+        assert "draws" in capsys.readouterr().err
 
 
 @pytest.mark.slow  # about a minute on a busy machine; the crash test checks threads == 1

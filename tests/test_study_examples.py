@@ -30,3 +30,20 @@ def test_quick_is_the_cpu_demo_and_paper_covers_both_classes():
     paper = Study.from_toml(EXAMPLES / "paper.toml", check=False)
     assert {t.kind for t in paper.targets.values()} == {"gamma_smooth", "piecewise"}
     assert paper.replicates > quick.replicates and paper.sizes[-1] > quick.sizes[-1]
+
+
+def test_recovery_study_refits_the_published_piecewise_draws_with_their_protocol():
+    """examples/recovery.toml must draw the published `selection` functions (same seed and
+    target) and train them as published (same parameters, the grid as given), so that its
+    recovery belongs to the published risks' fits."""
+    published = Study.from_toml(ROOT / "results" / "published" / "study.toml", check=False)
+    recovery = Study.from_toml(EXAMPLES / "recovery.toml", check=False)
+    assert recovery.seed == published.seed and recovery.noise == published.noise
+    assert recovery.length == published.length
+    assert recovery.targets["selection"].to_dict() == published.targets["selection"].to_dict()
+    assert set(recovery.sizes) <= set(published.sizes) and max(recovery.sizes) == 3200
+    for name in ("ssm", "transformer"):
+        ours = recovery.estimators[name].to_dict()
+        theirs = published.estimators[name].to_dict()
+        assert ours["params"].pop("lr_extend") == 0
+        assert ours == theirs

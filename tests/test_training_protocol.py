@@ -220,3 +220,94 @@ def test_bad_grids(lr, message):
         WindowMLP(width=16, lr=lr, **FAST).fit(X, y)
     with pytest.raises(ValueError, match="val_fraction"):
         WindowMLP(width=16, lr=[1e-3, 1e-2], val_fraction=0.0, **FAST).fit(X, y)
+
+
+# -- racing the candidates of a grid --------------------------------------------------------
+
+def test_racing_keeps_the_winner_of_the_full_grid_and_stops_the_losers_early():
+    """A rate far too small trails from the start: with racing it stops once it has trained
+    a patience window, while the kept candidate trains exactly as without racing."""
+    X, y = noisy_data(64)
+    est = WindowMLP(width=16, lr=[1e-6, 1e-2], lr_extend=0, max_epochs=200, patience=5,
+                    **FAST)
+    full = clone(est).fit(X, y)
+    raced = clone(est).set_params(lr_race=0.05).fit(X, y)
+    assert full.lr_ == raced.lr_ == 1e-2
+    assert raced.n_epochs_ == full.n_epochs_ and raced.stopped_by_ == full.stopped_by_
+    np.testing.assert_allclose(raced.val_loss_, full.val_loss_, rtol=1e-4)
+    np.testing.assert_allclose(raced.predict(X), full.predict(X), rtol=1e-4, atol=1e-5)
+    # the loser's best score is from the epoch it was dropped at: the patience window
+    assert raced.lr_scores_[1e-6] >= full.lr_scores_[1e-6]
+    assert raced.selection_seconds_ < full.selection_seconds_
+
+
+def first_trailing_epoch(history, rival, start, margin=0.1):
+    """The first epoch >= start whose lowest loss so far trails the rival's by the margin."""
+    for epoch in range(start, len(history) + 1):
+        if min(history[:epoch]) > (1 + margin) * min(rival[:epoch]):
+            return epoch
+    return None
+
+
+def test_a_racing_candidate_stops_at_the_first_epoch_it_trails_by_the_margin():
+    import torch
+
+    from nprates.estimators.layers import stack_replicates
+    from nprates.estimators.neural import NeuralRegressor
+
+    X, y = noisy_data(64)
+    est = WindowMLP(width=16, **FAST).fit(X, y)  # for the layout
+    Xt = torch.as_tensor(X, dtype=torch.float32)[None].expand(3, -1, -1, -1)
+    Yt = torch.as_tensor((y - est.y_mean_) / est.y_scale_, dtype=torch.float32)[None]
+    Yt = Yt.expand(3, -1, -1)
+    torch.manual_seed(0)
+    net = stack_replicates([est._make_network(1) for _ in range(3)])
+    config = TrainingConfig(max_epochs=40, batch_size=16, patience=4, race_margin=0.1)
+    # replicates 0 and 1 race (one group); replicate 2 is alone in its group: never raced
+    outs = train_replicates(net, NeuralRegressor._loss, Xt[:, :48], Yt[:, :48], Xt[:, 48:],
+                            Yt[:, 48:], [0, 0, 0], config, lrs=[1e-6, 1e-2, 1e-6],
+                            groups=["a", "a", "b"])
+    loser, winner, alone = outs
+    assert loser.stopped_by == "race"
+    assert loser.n_epochs == first_trailing_epoch(loser.val_history, winner.val_history, 4)
+    assert alone.stopped_by != "race" and alone.n_epochs > 4
+    assert winner.stopped_by != "race"
+
+
+def test_an_extension_races_against_the_earlier_rounds_curve():
+    """In an extension round a candidate races against the lowest validation loss the
+    earlier candidates had reached by the same epoch (``reference``)."""
+    import torch
+
+    from nprates.estimators.layers import stack_replicates
+    from nprates.estimators.neural import NeuralRegressor, _lowest_curve
+
+    X, y = noisy_data(64)
+    est = WindowMLP(width=16, **FAST).fit(X, y)
+    Xt = torch.as_tensor(X, dtype=torch.float32)[None]
+    Yt = torch.as_tensor((y - est.y_mean_) / est.y_scale_, dtype=torch.float32)[None]
+    config = TrainingConfig(max_epochs=40, batch_size=16, patience=4, race_margin=0.1)
+
+    def run(lr, reference):
+        torch.manual_seed(0)
+        net = stack_replicates([est._make_network(1)])
+        return train_replicates(net, NeuralRegressor._loss, Xt[:, :48], Yt[:, :48],
+                                Xt[:, 48:], Yt[:, 48:], [0], config, lrs=[lr], groups=[0],
+                                reference=reference)[0]
+
+    good = run(1e-2, None)
+    assert good.stopped_by != "race"  # nothing to race against
+    curve = _lowest_curve([(1e-2, good, None)])
+    assert len(curve) == good.n_epochs and curve == list(np.minimum.accumulate(
+        good.val_history))
+    slow = run(1e-6, [curve])
+    assert slow.stopped_by == "race"
+    assert slow.n_epochs == first_trailing_epoch(slow.val_history, good.val_history, 4)
+    assert run(1e-2, [[v * 2 for v in curve]]).stopped_by != "race"  # a worse reference
+
+
+@pytest.mark.parametrize("value", [-0.1, float("nan"), "x", True])
+def test_bad_race_margins(value):
+    X, y = noisy_data(16)
+    with pytest.raises(ValueError, match="lr_race"):
+        WindowMLP(width=16, lr=[1e-3, 1e-2], lr_race=value, **FAST).fit(X, y)

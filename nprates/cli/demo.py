@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from . import wall_seconds
-from .options import add_progress_options, device_name, progress_choice, worker_count
+from .options import add_progress_options, device_name, progress_choice, positive_int
 
 HELP = ("run the built-in quick study, print its convergence exponents and write a PDF "
         "report (a few minutes on a laptop CPU)")
@@ -26,7 +26,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--device", type=device_name, metavar="auto|cpu|cuda", default=None,
                         help="where to train (default: the study's 'auto': the GPU if there "
                              "is one)")
-    parser.add_argument("--workers", type=worker_count, metavar="N", default=None,
+    parser.add_argument("--workers", type=positive_int, metavar="N", default=None,
                         help="run cells in N worker processes of one torch thread each "
                              "(default: one per CPU core when training on the CPU, one "
                              "process on a GPU)")

@@ -13,8 +13,8 @@ import re
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
-def worker_count(text: str) -> int:
-    """``--workers N``: an integer >= 1."""
+def positive_int(text: str) -> int:
+    """``--workers N``, ``--draws K``: an integer >= 1."""
     try:
         value = int(text)
     except ValueError:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import plan
 from .options import (add_progress_options, device_name, module_name, progress_choice,
-                      worker_count)
+                      positive_int)
 from .paths import writable_dir
 
 HELP = ("run a study: fit every estimator at every sample size and replicate into a "
@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where cells run (default: dask with --scheduler, else a "
                         "process pool of one single-threaded worker per core; serial with "
                         "--workers 1 or on one core)")
-    parser.add_argument("--workers", type=worker_count, metavar="N",
+    parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="process-pool or Dask LocalCluster workers (default: CPU cores)")
     parser.add_argument("--scheduler", metavar="ADDR",
                         help="address of a running Dask scheduler (default: start a "
@@ -46,6 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="replace a different study already in DIR (cells the two "
                         "studies share are kept, the others deleted)")
+    parser.add_argument("--draws", type=positive_int, metavar="K",
+                        help="run only the cells of each target's first K draws: a piece "
+                        "of a long study holding whole draws (every size and estimator); a "
+                        "later run with a larger K, or without --draws, resumes")
     parser.add_argument("--retry-failed", action="store_true",
                         help="recompute cells recorded as failed")
     parser.add_argument("--trust", type=module_name, action="append", default=[],
@@ -91,7 +95,8 @@ def run(args) -> int:
             results = run_study(study, out, executor=args.executor, workers=args.workers,
                                 scheduler=args.scheduler, device=args.device,
                                 force=args.force, retry_failed=args.retry_failed,
-                                progress=progress_choice(args), trust=args.trust)
+                                progress=progress_choice(args), trust=args.trust,
+                                draws=args.draws)
     except StudyIncomplete as exc:
         print(f"nprates run: {exc}", file=sys.stderr)
         return 1

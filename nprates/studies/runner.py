@@ -17,6 +17,8 @@ from nprates.studies.executors import (cpu_count, execute, is_remote, open_execu
 from nprates.studies.progress import Progress
 from nprates.studies.check import CheckedStudy
 from nprates.studies.lock import RunLock
+from nprates.studies.errors import StudyError
+from nprates.studies.seeds import split_slot
 from nprates.studies.spec import Study
 from nprates.studies.store import ResultsStore, cell_filename, load_results
 from nprates.studies.trial import trial_fits
@@ -68,7 +70,7 @@ def plan_tasks(checked: CheckedStudy, cells, threads: int | None,
 def run_study(study, out_dir, executor=None, *, workers: int | None = None,
               scheduler: str | None = None, device: str | None = None, force: bool = False,
               retry_failed: bool = False, progress: bool | None = None,
-              trust=()) -> pd.DataFrame:
+              trust=(), draws: int | None = None) -> pd.DataFrame:
     """Run every unfinished cell of ``study`` and return the results table.
 
     Parameters
@@ -102,6 +104,11 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
         ``NPRATES_TRUST`` (``nprates.studies.trust``; a study file cannot trust anything
         itself). Without trust a study may name nprates' target and estimator classes and
         scikit-learn's estimator classes only; anything else is refused before import.
+    draws : int or None
+        Run only the cells of each target's first ``draws`` draws (draws 0 .. draws - 1):
+        a piece of a long study whose finished pieces hold whole draws, every size and
+        estimator of them. The directory records the whole study; a later run with more
+        draws (or none: all) resumes. None: every cell.
 
     Everything is validated (Study.check, then one trial fit per estimator on a tiny
     sample) before anything is written. One run at a time fills a directory: a second
@@ -113,6 +120,7 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
     """
     study = _as_study(study)
     study = study.with_trust(trust)
+    check_draws(study, draws)
     executor = resolve_executor(executor, workers, scheduler)
     checked = study.check(device=device, check_device=not is_remote(executor, scheduler))
     trial_fits(checked)
@@ -122,16 +130,31 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
     lock.acquire()
     try:
         return _fill(checked, store, out_dir, executor, workers, scheduler, force,
-                     retry_failed, progress)
+                     retry_failed, progress, draws)
     finally:
         lock.release()
 
 
+def check_draws(study: Study, draws) -> None:
+    """StudyError naming ``draws`` unless it is None or a whole number of draws the
+    study has (a rate study: 1 .. target_draws)."""
+    if draws is None:
+        return
+    have = study.target_draws or 1
+    if study.kind == "capability":
+        raise StudyError("draws", "a capability study has no target draws to run in pieces")
+    if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= have:
+        raise StudyError("draws", f"must be a whole number from 1 to the study's "
+                         f"target_draws ({have}), got {draws!r}")
+
+
 def _fill(checked: CheckedStudy, store: ResultsStore, out_dir, executor, workers, scheduler,
-          force: bool, retry_failed: bool, progress: bool | None) -> pd.DataFrame:
+          force: bool, retry_failed: bool, progress: bool | None,
+          draws: int | None = None) -> pd.DataFrame:
     """``run_study`` once the study is checked and the directory locked."""
     study = checked.study
-    files = {cell: cell_filename(*cell) for cell in checked.cells}
+    cells = [c for c in checked.cells if draws is None or split_slot(c[0])[1] < draws]
+    files = {cell: cell_filename(*cell) for cell in cells}
     stored, damaged = store.finished()
     moved = store.quarantine_misnamed(stored)
     todo, resumed, resumed_failed, current = [], 0, 0, set()
@@ -146,7 +169,7 @@ def _fill(checked: CheckedStudy, store: ResultsStore, out_dir, executor, workers
         else:
             todo.append(cell)
 
-    bar = Progress(study.name, len(checked.cells), resumed=resumed, failed=resumed_failed,
+    bar = Progress(study.name, len(cells), resumed=resumed, failed=resumed_failed,
                    pending=[(estimator, n) for _, estimator, n, _ in todo], enabled=progress)
     local = not is_remote(executor, scheduler)
     for target, estimator, reason in checked.skipped:
