@@ -13,7 +13,7 @@ import pytest
 from sklearn.linear_model import Ridge
 
 from nprates.cli import main
-from nprates.studies import Study, StudyError, run_study
+from nprates.studies import Study, StudyError, check_study, run_study
 from nprates.studies.imports import class_path, import_object
 from nprates.studies.registry import STUDY_OBJECTS
 from nprates.studies.trust import TRUST_ENV, check_path
@@ -192,12 +192,12 @@ def test_trust_comes_from_the_api_and_the_environment(tmp_path, monkeypatch):
                 targets={"t": {"kind": "callable", "factory": "study_fixtures:make_sine_target"}},
                 estimators={"ridge": {"class": "sklearn.linear_model.Ridge"}})
     with pytest.raises(StudyError, match="module 'study_fixtures' is not trusted"):
-        Study.from_dict(spec).check()
-    Study.from_dict(spec).with_trust(["study_fixtures"]).check()
+        check_study(Study.from_dict(spec))
+    check_study(Study.from_dict(spec).with_trust(["study_fixtures"]))
     assert len(run_study(Study.from_dict(spec), tmp_path / "a", progress=False,
                          trust=["study_fixtures"])) == 1
     monkeypatch.setenv(TRUST_ENV, "other, study_fixtures")
-    Study.from_dict(spec).check()
+    check_study(Study.from_dict(spec))
     with pytest.raises(StudyError, match="trust\\[0\\]: 'no way' is not a module name"):
         Study.from_dict(spec).with_trust(["no way"])
     with pytest.raises(StudyError, match="trust: a study file cannot grant itself trust"):

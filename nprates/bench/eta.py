@@ -33,13 +33,14 @@ from nprates.studies.progress import Progress
 def _planned(directory: Path):
     """The study's tasks in the runner's order (``plan_tasks``) as ``(kind, cell files)``,
     ``kind`` = ``(estimator, n, cells)``; None where the study file cannot be planned here."""
+    from nprates.studies.check import check_study
     from nprates.studies.errors import StudyError
     from nprates.studies.runner import plan_tasks
     from nprates.studies.spec import Study
     from nprates.studies.store import cell_filename
 
     try:
-        checked = Study.from_toml(directory / STUDY_FILE, check=False).check(check_device=False)
+        checked = check_study(Study.from_toml(directory / STUDY_FILE), check_device=False)
     except (StudyError, OSError, ImportError):
         return None
     return [((task.estimator, task.n, len(task.replicates)),
@@ -132,12 +133,13 @@ def simulated_tasks(results_dir, workers: int) -> tuple[list, list]:
     ``finished`` their ``(finish second, kind, rows)`` in the order they finish."""
     import heapq
 
+    from nprates.studies.check import check_study
     from nprates.studies.runner import plan_tasks
     from nprates.studies.spec import Study
 
     directory = Path(results_dir)
-    study = Study.from_toml(directory / STUDY_FILE, check=False)
-    checked = study.check(check_device=False)
+    study = Study.from_toml(directory / STUDY_FILE)
+    checked = check_study(study, check_device=False)
     rows, _ = read_cells(directory / CELLS_DIR)
     by_key = {row["cell_key"]: row for row in rows.values()}
     free = [(0.0, w) for w in range(workers)]
