@@ -37,8 +37,8 @@ def test_recovery_study_refits_the_published_piecewise_draws_with_their_protocol
     """examples/recovery.toml must draw the published `selection` functions (same seed and
     target) and train them as published (same parameters, the grid as given), so that its
     recovery belongs to the published risks' fits."""
-    published = Study.from_toml(ROOT / "results" / "published" / "study.toml", check=False)
-    recovery = Study.from_toml(EXAMPLES / "recovery.toml", check=False)
+    published = Study.from_toml(ROOT / "results" / "published" / "study.toml")
+    recovery = Study.from_toml(EXAMPLES / "recovery.toml")
     assert recovery.seed == published.seed and recovery.noise == published.noise
     assert recovery.length == published.length
     assert recovery.targets["selection"].to_dict() == published.targets["selection"].to_dict()
