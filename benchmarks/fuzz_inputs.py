@@ -15,7 +15,7 @@ timeout:
   one is loaded or skipped with one one-line warning.
 - **studies**: a study file of ``examples/`` (the same byte mutations, or a value of its
   tables replaced, deleted or added, e.g. a ``trust`` list or an attacking factory),
-  validated with ``Study.from_toml``; every 50th valid one also with ``Study.check()``
+  validated with ``Study.from_toml``; every 50th valid one also with ``check_study``
   (imports, constructs and smoke-tests everything). Expected: a study or one
   ``StudyError`` line.
 
@@ -25,7 +25,7 @@ worker process died; cases run in worker processes of ``--chunk`` cases, and a f
 resumes after the case that killed its predecessor). The counts are printed (and written
 as JSON with ``--json``); the target is 0 of each. ``tests/test_fuzz_inputs.py`` runs a
 short version
-(``run_cases`` in its own process, without ``Study.check()``).
+(``run_cases`` in its own process, without ``check_study``).
 """
 
 from __future__ import annotations
@@ -219,12 +219,12 @@ def run_cell(res: Path, with_cli: bool) -> str:
 
 
 def run_study_case(path: Path, with_check: bool) -> str:
-    from nprates.studies import Study, StudyError
+    from nprates.studies import Study, StudyError, check_study
 
     try:
-        study = Study.from_toml(path, check=False)
+        study = Study.from_toml(path)
         if with_check:
-            study.check()
+            check_study(study)
     except (StudyError, FileNotFoundError) as exc:
         return "refused" if _one_line(str(exc)) else "traceback"
     return "ok"

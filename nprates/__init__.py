@@ -19,6 +19,7 @@ _PUBLIC = {
     "theoretical_exponent": "nprates.smoothness",
     "Study": "nprates.studies",
     "StudyError": "nprates.studies",
+    "check_study": "nprates.studies",
     "load_results": "nprates.studies",
     "run_study": "nprates.studies",
     "GammaSmooth": "nprates.targets",

@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from nprates.analysis.schema import COLUMNS
 from nprates.cli import main
-from nprates.studies import Study, StudyError, run_study
+from nprates.studies import Study, StudyError, check_study, run_study
 from nprates.studies import capability
 from nprates.studies.store import CELLS_DIR, KIND_COLUMNS
 from nprates.tasks import IGNORE_INDEX
@@ -161,13 +161,14 @@ def test_rate_fields_and_estimators_are_checked_for_the_kind_of_study():
                              estimators={"ridge": {"class": "sklearn.linear_model.Ridge"}}))
     with pytest.raises(StudyError, match=r"^estimators\.rule\.params\.n_tokens: is set by the "
                                          r"study from each task setting"):
-        copy_study(estimators={"rule": {"class": "test_capability_study:CopyRule",
-                                        "params": {"n_tokens": 9}}}).check()
+        check_study(copy_study(estimators={"rule": {"class": "test_capability_study:CopyRule",
+                                                    "params": {"n_tokens": 9}}}))
     with pytest.raises(StudyError, match=r"^estimators\.x\.class: 'test_capability_study:"
                                          r"NotAClassifier' is not a classifier"):
-        copy_study(estimators={"x": {"class": "test_capability_study:NotAClassifier"}}).check()
+        check_study(copy_study(estimators={"x": {"class": "test_capability_study:NotAClassifier"}}))
     with pytest.raises(StudyError, match=r"^estimators\.ssm\.params\.nope: unknown parameter"):
-        copy_study(estimators={"ssm": {"class": TINY_SSM["class"], "params": {"nope": 1}}}).check()
+        check_study(copy_study(estimators={"ssm": {"class": TINY_SSM["class"],
+                                                   "params": {"nope": 1}}}))
 
 
 def test_nprates_run_exits_2_with_one_line_naming_the_field(tmp_path, capsys):
@@ -260,7 +261,7 @@ def test_process_pool_matches_serial_and_trains_torch_classifiers(tmp_path):
     study = copy_study(estimators={"rule": {"class": "test_capability_study:CopyRule",
                                             "params": {"skill": 0.5}},
                                    "ssm": TINY_SSM})
-    checked = study.check()
+    checked = check_study(study)
     assert checked.batched == {"ssm"}  # token classifiers train their replicates together
     pool = run_study(study, tmp_path / "pool", executor="process", workers=2, progress=False)
     assert len(pool) == 8 and set(pool["status"]) == {"ok"}
@@ -302,7 +303,8 @@ def test_nprates_fit_prints_the_accuracy_table(tmp_path, capsys):
 
 @pytest.mark.parametrize("name, param", [("copying", "length"), ("recall", "n_pairs")])
 def test_examples_compare_the_four_architectures_at_equal_width(name, param):
-    study = Study.from_toml(ROOT / "examples" / f"{name}.toml")  # imports and constructs all
+    study = Study.from_toml(ROOT / "examples" / f"{name}.toml")
+    check_study(study)  # imports and constructs all
     assert study.kind == "capability" and study.replicates >= 3
     assert {s.param for s in study.settings.values()} == {param} and len(study.settings) >= 3
     specs = study.estimators

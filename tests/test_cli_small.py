@@ -9,7 +9,7 @@ import pytest
 
 from nprates import __version__
 from nprates.cli import main
-from nprates.studies import Study, StudyError
+from nprates.studies import Study, StudyError, check_study
 
 
 def test_version(capsys):
@@ -36,7 +36,7 @@ def test_a_mistyped_parameter_gets_a_suggestion():
                                                   "params": {"alpah": 1.0}}}})
     with pytest.raises(StudyError, match="alpah: unknown parameter of Ridge; did you mean "
                                          "'alpha'"):
-        study.check()
+        check_study(study)
 
 
 def test_the_command_times_itself_not_what_ran_before():

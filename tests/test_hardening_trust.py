@@ -13,7 +13,7 @@ import pytest
 from sklearn.linear_model import Ridge
 
 from nprates.cli import main
-from nprates.studies import Study, StudyError, run_study
+from nprates.studies import Study, StudyError, check_study, run_study
 from nprates.studies.imports import class_path, import_object
 from nprates.studies.registry import STUDY_OBJECTS
 from nprates.studies.trust import TRUST_ENV, check_path
@@ -192,16 +192,30 @@ def test_trust_comes_from_the_api_and_the_environment(tmp_path, monkeypatch):
                 targets={"t": {"kind": "callable", "factory": "study_fixtures:make_sine_target"}},
                 estimators={"ridge": {"class": "sklearn.linear_model.Ridge"}})
     with pytest.raises(StudyError, match="module 'study_fixtures' is not trusted"):
-        Study.from_dict(spec).check()
-    Study.from_dict(spec).with_trust(["study_fixtures"]).check()
+        check_study(Study.from_dict(spec))
+    check_study(Study.from_dict(spec).with_trust(["study_fixtures"]))
     assert len(run_study(Study.from_dict(spec), tmp_path / "a", progress=False,
                          trust=["study_fixtures"])) == 1
     monkeypatch.setenv(TRUST_ENV, "other, study_fixtures")
-    Study.from_dict(spec).check()
+    check_study(Study.from_dict(spec))
     with pytest.raises(StudyError, match="trust\\[0\\]: 'no way' is not a module name"):
         Study.from_dict(spec).with_trust(["no way"])
     with pytest.raises(StudyError, match="trust: a study file cannot grant itself trust"):
         Study.from_dict({**spec, "trust": ["study_fixtures"]})
+
+
+def test_a_target_built_before_does_not_skip_the_trust_check(monkeypatch):
+    """Targets are built once per process and reused; one built for a study that trusts
+    its factory's module is not handed to a study that does not (the check above passed
+    or failed depending on which tests had run before it in the process)."""
+    spec = dict(name="cached", noise=0.1, length=4, sizes=[8], replicates=1, test_size=16,
+                targets={"t": {"kind": "callable", "factory": "study_fixtures:make_sine_target",
+                               "params": {"scale": 3.0}}},
+                estimators={"ridge": {"class": "sklearn.linear_model.Ridge"}})
+    check_study(Study.from_dict(spec))  # trusted through NPRATES_TRUST: built and kept
+    monkeypatch.delenv(TRUST_ENV)
+    with pytest.raises(StudyError, match="module 'study_fixtures' is not trusted"):
+        check_study(Study.from_dict(spec))
 
 
 def test_trusting_a_package_trusts_its_public_submodules_only(monkeypatch):

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from nprates.cli import main
-from nprates.studies import Study, StudyError, run_study
+from nprates.studies import Study, StudyError, check_study, run_study
 from nprates.studies.memory import check_memory
 
 SINE = {"kind": "callable", "factory": "study_fixtures:make_sine_target"}
@@ -65,7 +65,7 @@ def test_sizes_that_cannot_fit_in_memory_are_refused_at_once(changes, field):
     study = tiny({"ridge": {"class": "sklearn.linear_model.Ridge"}}, **changes)
     start = time.monotonic()
     with pytest.raises(StudyError, match="needs at least .* of memory, more than") as info:
-        study.check()
+        check_study(study)
     assert field in str(info.value)
     assert time.monotonic() - start < 60  # no minutes of validation (a generous bound)
 

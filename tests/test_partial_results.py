@@ -95,7 +95,7 @@ def test_a_directory_a_run_still_holds_is_incomplete(finished, tmp_path, capsys)
 
 def test_a_study_with_more_sizes_misses_them(finished):
     table = load_results(finished)
-    larger = Study.from_toml(finished / "study.toml", check=False).replace(
+    larger = Study.from_toml(finished / "study.toml").replace(
         sizes=[8, 16, 32, 64, 128, 256, 512])
     state = completeness(larger, table)
     assert (state.done, state.total) == (24, 28)

@@ -64,14 +64,14 @@ params = {{width = {{rule = "rate", c = 4.0, max = 16}}}}
 """
     path = tmp_path / "auto.toml"
     path.write_text(text.format(n=50000, t_max='"auto"'))
-    study = Study.from_toml(path, check=False)
+    study = Study.from_toml(path)
     target = build_target(study, "mixed")
     assert target.t_max == pytest.approx(math.log2(50000) / 3 + 3)  # a_dagger = 1
     warnings = range_warnings(study)
     assert any("binds from n = 64" in w for w in warnings)       # (16 / 4) ** 3
     assert any("basis functions" in w for w in warnings)         # 50000 > 10 x n_basis
     path.write_text(text.format(n=3000, t_max="8.0"))
-    assert not any("basis" in w for w in range_warnings(Study.from_toml(path, check=False)))
+    assert not any("basis" in w for w in range_warnings(Study.from_toml(path)))
     assert main(["plan", str(path), "--compare", "a", "b"]) == 2   # no --pilot
 
 

@@ -45,11 +45,11 @@ def test_rounds_are_ordinary_resumable_cells(study_file, tmp_path):
     assert res.stopped_by == "width" and res.half_width <= 0.5
     table = load_results(out)
     assert set(table["estimator"]) == {"knn"} and len(table) == res.rounds["new_cells"].sum()
-    stored = Study.from_toml(out / "study.toml", check=False)
+    stored = Study.from_toml(out / "study.toml")
     assert list(stored.sizes) == res.rounds["sizes"].iloc[-1]
     assert stored.replicates == res.rounds["replicates"].iloc[-1]
     # the cells are those of the full study: same keys, so a plain run resumes them
-    full = Study.from_toml(study_file, check=False)
+    full = Study.from_toml(study_file)
     for row in table.itertuples():
         assert row.cell_key == full.cell_key(row.target, row.estimator, row.n, row.replicate)
     again = run_until_width(study_file, out, 0.5, estimators=["knn"], progress=False)
@@ -65,7 +65,7 @@ def test_budget_stops_the_rounds(study_file, tmp_path):
 
 def test_refuses_a_directory_it_would_prune(study_file, tmp_path):
     out = tmp_path / "full"
-    run_study(Study.from_toml(study_file, check=False).replace(sizes=[16, 256]), out,
+    run_study(Study.from_toml(study_file).replace(sizes=[16, 256]), out,
               progress=False)
     before = len(load_results(out))
     with pytest.raises(StudyError, match="holds a different study .differs in estimators.ridge"):

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from nprates.studies import Study, StudyError, load_results, run_study
+from nprates.studies import Study, StudyError, check_study, load_results, run_study
 from nprates.studies import seeds
 from nprates.studies.build import build_target, make_estimator, train_set
 from nprates.studies.build import test_set as noise_free_test_set
@@ -76,8 +76,9 @@ def test_rules_resolve_per_n_and_are_refused_for_a_target_without_a_dagger():
     assert study.to_dict()["estimators"]["net"]["params"]["width"] == RULE  # kept as a rule
     plain = {"kind": "callable", "factory": "test_study_protocol:PlainTarget"}
     with pytest.raises(StudyError, match="estimators.net.params.width: the rule 'rate' needs"):
-        tiny(targets={"sine": SINE, "plain": plain}, estimators={"net": ssm(width=RULE)}).check()
-    tiny(targets={"plain": plain}, estimators={"net": ssm(width=16)}).check()  # fixed: fine
+        check_study(tiny(targets={"sine": SINE, "plain": plain},
+                         estimators={"net": ssm(width=RULE)}))
+    check_study(tiny(targets={"plain": plain}, estimators={"net": ssm(width=16)}))  # fixed: fine
 
 
 # -- target draws ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from nprates.analysis.schema import COLUMNS
-from nprates.studies import Study, StudyError, StudyIncomplete, load_results, run_study
+from nprates.studies import Study, StudyError, StudyIncomplete, check_study, load_results, run_study
 from nprates.studies import check
 from nprates.studies.runner import plan_tasks
 from nprates.studies.store import CELLS_DIR, KIND_COLUMNS
@@ -225,7 +225,7 @@ def test_batched_replicates_run_as_one_task(tmp_path, monkeypatch):
 
     batched = {"class": "study_fixtures:ReplicateRidge", "params": {"diverge_at": [1]}}
     study = tiny(replicates=3, estimators={"rep": batched})
-    checked = study.check()
+    checked = check_study(study)
     assert checked.batched == {"rep"}
     tasks = plan_tasks(checked, checked.cells[1:], None)  # replicate 0 of n=8 done already
     assert [t.replicates for t in tasks] == [(1, 2), (0, 1, 2), (0, 1, 2)]
@@ -236,7 +236,7 @@ def test_batched_replicates_run_as_one_task(tmp_path, monkeypatch):
     assert (results[results.status == "ok"].n_params == 3).all()  # 2 tokens x 1 feature + 1
     # the same cells fitted one by one give the same rows (fit_replicates' contract)
     monkeypatch.setattr(check, "batches_replicates", lambda est: False)
-    assert study.check().batched == frozenset()
+    assert check_study(study).batched == frozenset()
     ReplicateRidge.calls.clear()
     one_by_one = run_study(study, tmp_path / "single", executor="serial", progress=False)
     assert ReplicateRidge.calls == [] and (one_by_one.status == "ok").all()  # fit() never diverges
@@ -249,7 +249,7 @@ def test_tiny_ssm_replicates_train_batched_like_separate_fits(tmp_path, monkeypa
            "params": {"width": 4, "n_layers": 1, "d_state": 2, "fnn_width": 8, "batch_size": 8,
                       "max_epochs": 2, "patience": 2}}
     study = tiny(sizes=[16], replicates=2, test_size=16, device="cpu", estimators={"ssm": ssm})
-    assert study.check().batched == {"ssm"}
+    assert check_study(study).batched == {"ssm"}
     batched = run_study(study, tmp_path / "batched", executor="serial", progress=False)
     assert (batched.status == "ok").all() and (batched.epochs >= 2).all()
     assert (batched.n_params > 0).all() and np.isfinite(batched.val_loss).all()

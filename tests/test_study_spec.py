@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from nprates.studies import Study, StudyError
+from nprates.studies import Study, StudyError, check_study
 from nprates.studies import seeds
 from nprates.studies.build import train_set
 
@@ -102,7 +102,7 @@ def test_geometric_grid_and_python_objects():
 def test_bad_input_names_the_field(tmp_path, old, new, field):
     path = write(tmp_path, replace_line(BASE, old, new), "bad.toml")
     with pytest.raises(StudyError) as info:
-        Study.from_toml(path)
+        check_study(Study.from_toml(path))
     message = str(info.value)
     assert message.startswith(f"{path}: ")
     assert field in message, message
@@ -121,7 +121,7 @@ def test_target_contract_is_checked(tmp_path):
                         'factory = "study_fixtures:pid"')
     text = replace_line(text, "params = {scale = 2.0}", "")
     with pytest.raises(StudyError, match="targets.sine: int has no sample"):
-        Study.from_toml(write(tmp_path, text))
+        check_study(Study.from_toml(write(tmp_path, text)))
 
 
 def test_gamma_smooth_kind_validation(tmp_path):
@@ -129,13 +129,15 @@ def test_gamma_smooth_kind_validation(tmp_path):
                         'params = {scale = 2.0}',
                         'kind = "gamma_smooth"\nt_max = 3\nsmoothness = {kind = "mixed", '
                         'a0 = 1.0, alpha = 1.0, features = 1, windw = 2}')
+    def load(text):
+        return check_study(Study.from_toml(write(tmp_path, text)))
+
     with pytest.raises(StudyError, match=r"targets.sine.smoothness.windw: unknown parameter"):
-        Study.from_toml(write(tmp_path, text))
+        load(text)
     with pytest.raises(StudyError, match=r"targets.sine.t_maxx: unknown parameter of GammaSmooth"):
-        Study.from_toml(write(tmp_path, text.replace("windw", "window").replace("t_max", "t_maxx")))
+        load(text.replace("windw", "window").replace("t_max", "t_maxx"))
     with pytest.raises(StudyError, match=r"targets.sine: GammaSmooth\(...\) failed: .*t_max"):
-        Study.from_toml(write(tmp_path, text.replace("windw", "window").replace("t_max = 3",
-                                                                                 "t_max = -3")))
+        load(text.replace("windw", "window").replace("t_max = 3", "t_max = -3"))
 
 
 def test_seed_streams_are_stable_and_paired(tmp_path):

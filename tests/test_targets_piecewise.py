@@ -210,7 +210,7 @@ def test_oracle_on_the_true_selection_learns_the_target():
 
 
 def test_the_piecewise_example_gives_its_oracle_the_target_as_basis():
-    study = Study.from_toml(ROOT / "examples" / "piecewise.toml", check=False)
+    study = Study.from_toml(ROOT / "examples" / "piecewise.toml")
     target = build_target(study, "selection")
     assert target.cells > target.window
     oracle = make_estimator(study, "oracle", target, "cpu")

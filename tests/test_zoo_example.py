@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from nprates.estimators.mixer_network import MIXERS
-from nprates.studies import Study
+from nprates.studies import Study, check_study
 from nprates.studies.build import build_target, make_estimator
 from study_fixtures import ROOT
 
@@ -14,7 +14,8 @@ STUDY = ROOT / "examples" / "zoo.toml"
 
 
 def test_zoo_covers_every_family_on_both_classes():
-    study = Study.from_toml(STUDY)                     # imports and constructs everything
+    study = Study.from_toml(STUDY)
+    check_study(study)                                 # imports and constructs everything
     assert math.log10(study.sizes[-1] / study.sizes[0]) >= 2 and study.target_draws >= 6
     assert {t.kind for t in study.targets.values()} == {"gamma_smooth", "piecewise"}
     mixers = {spec.params.get("mixer") for spec in study.estimators.values()}
@@ -24,7 +25,7 @@ def test_zoo_covers_every_family_on_both_classes():
 
 
 def test_zoo_networks_have_comparable_parameter_counts():
-    study = Study.from_toml(STUDY, check=False)
+    study = Study.from_toml(STUDY)
     target = build_target(study, "mixed")
     for n in study.sizes[2:]:
         counts = {}

@@ -66,7 +66,7 @@ def run(args) -> int:
     from nprates.studies import Study
     from nprates.studies.adaptive import pilot_results
 
-    study = Study.from_toml(args.study, check=False)
+    study = Study.from_toml(args.study)
     if args.compare:
         return run_comparison(args, study)
     if args.width is None:

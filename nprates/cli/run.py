@@ -81,7 +81,7 @@ def _sigterm_as_interrupt():
 def run(args) -> int:
     from nprates.studies import Study
 
-    study = Study.from_toml(args.study, check=False)
+    study = Study.from_toml(args.study)
     # the runner imports the estimators (torch): only once the study file is valid, so that
     # a mistake in it is reported in well under a second
     from nprates.studies import StudyIncomplete, run_study

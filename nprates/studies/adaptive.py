@@ -77,7 +77,7 @@ class _Rounds:
 
 def _checked(study, width, budget_hours, estimators) -> Study:
     if not isinstance(study, Study):
-        study = Study.from_toml(study, check=False)
+        study = Study.from_toml(study)
     if study.kind != "rate":
         raise StudyError("targets", "planning and adaptive runs are for rate studies "
                          "([targets.LABEL]), not capability studies")

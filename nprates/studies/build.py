@@ -25,6 +25,7 @@ from nprates.studies.fields import did_you_mean
 from nprates.studies.imports import accepted_keywords, import_object
 from nprates.studies.serialise import canonical_json
 from nprates.studies.tables import SMOOTHNESS_CLASS, TARGET_KINDS
+from nprates.studies.trust import trusted_names
 
 if TYPE_CHECKING:
     from nprates.studies.spec import Study
@@ -118,7 +119,11 @@ def auto_t_max(smoothness, study: Study, name: str) -> float:
 
 def _target_key(study: Study, slot: str) -> str:
     label, _ = seeds.split_slot(slot)
-    return canonical_json([study.targets[label].to_dict(), target_seed(study, slot)])
+    spec = study.targets[label]
+    # a factory's target is reused only under the same trust: a study that does not trust
+    # its module must be refused even after a trusting one built the same target here
+    trust = trusted_names(study.trust) if spec.kind == "callable" else ()
+    return canonical_json([spec.to_dict(), target_seed(study, slot), list(trust)])
 
 
 def build_target(study: Study, slot: str):

@@ -1,6 +1,8 @@
 """``check_study``: import, construct and smoke-test a study before any work starts.
 
-``Study.check`` calls it; it returns a ``CheckedStudy``, the cells the runner runs.
+``run_study`` calls it first; it returns a ``CheckedStudy``, the cells the runner runs.
+A ``Study`` (``spec``) is a plain typed spec that knows nothing of this module: the
+dependency goes one way, checker to spec.
 Before anything is built, sizes that cannot fit in this machine's memory are refused
 with an estimate (``memory``). ``trial.trial_fits``, which ``run_study`` calls next,
 fits each estimator once on a tiny sample.
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CheckedStudy:
-    """What ``Study.check`` found: the cells to run and notes about skipped ones."""
+    """What ``check_study`` found: the cells to run and notes about skipped ones."""
 
     study: Study
     device: str
@@ -166,7 +168,19 @@ def _check_capability(study: Study, device: str) -> CheckedStudy:
 
 
 def check_study(study: Study, device: str | None = None, check_device: bool = True) -> CheckedStudy:
-    """Import, construct and smoke-test everything in ``study`` (see ``Study.check``)."""
+    """Import, construct and smoke-test everything in ``study``; raise StudyError (naming
+    the study file, where it came from one) on the first problem.
+
+    ``device`` overrides the study's device; ``check_device=False`` skips the check
+    that a requested CUDA device exists here (for remote workers).
+    """
+    try:
+        return _check(study, device, check_device)
+    except StudyError as exc:
+        raise exc.with_source(study.source) from None
+
+
+def _check(study: Study, device: str | None, check_device: bool) -> CheckedStudy:
     device = study.device if device is None else device
     if not isinstance(device, str) or not DEVICE_RE.match(device):
         raise StudyError("device", f"must be 'auto', 'cpu', 'cuda' or 'cuda:K', got {device!r}")

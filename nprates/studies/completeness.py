@@ -79,7 +79,7 @@ def expected_cells(study: Study, present_pairs=()) -> list[tuple]:
     """The (target slot or task setting, estimator, n, replicate) cells of ``study``.
 
     Pairs the study itself skips (an estimator that cannot run on a target) are left out;
-    finding them imports the estimators (``Study.check``), so that is done only when some
+    finding them imports the estimators (``check_study``), so that is done only when some
     (target, estimator) pair of the grid has no cell in ``present_pairs`` at all.
     """
     if study.kind == "capability":
@@ -91,8 +91,10 @@ def expected_cells(study: Study, present_pairs=()) -> list[tuple]:
     present = set(present_pairs)
     if all((slot, e) in present for slot, e, _, _ in grid):
         return grid
+    from nprates.studies.check import check_study  # the estimators (torch): only now
+
     try:
-        skipped = {(t, e) for t, e, _ in study.check(check_device=False).skipped}
+        skipped = {(t, e) for t, e, _ in check_study(study, check_device=False).skipped}
     except StudyError:
         skipped = set()
     return [c for c in grid if (split_slot(c[0])[0], c[1]) not in skipped]
@@ -161,7 +163,7 @@ def run_record(directory, table: pd.DataFrame) -> dict:
     if not path.is_file():
         return {}
     try:
-        study = Study.from_toml(path, check=False)
+        study = Study.from_toml(path)
     except (StudyError, OSError):
         return {}
     record = {"incomplete": completeness(study, table, directory).message(),

@@ -15,7 +15,7 @@ from nprates.studies.cells import Task, error_message
 from nprates.studies.executors import (cpu_count, execute, is_remote, open_executor,
                                        resolve_executor)
 from nprates.studies.progress import Progress
-from nprates.studies.check import CheckedStudy
+from nprates.studies.check import CheckedStudy, check_study
 from nprates.studies.lock import RunLock
 from nprates.studies.errors import StudyError
 from nprates.studies.seeds import split_slot
@@ -42,7 +42,7 @@ def _as_study(study) -> Study:
     if isinstance(study, Study):
         return study
     if isinstance(study, (str, os.PathLike)):
-        return Study.from_toml(study, check=False)
+        return Study.from_toml(study)
     if isinstance(study, Mapping):
         return Study.from_dict(study)
     raise TypeError(f"study must be a Study, a mapping or a path to a TOML file, got "
@@ -110,7 +110,7 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
         estimator of them. The directory records the whole study; a later run with more
         draws (or none: all) resumes. None: every cell.
 
-    Everything is validated (Study.check, then one trial fit per estimator on a tiny
+    Everything is validated (check_study, then one trial fit per estimator on a tiny
     sample) before anything is written. One run at a time fills a directory: a second
     run on it raises StudyError while the first holds its lock (``DIR/.lock``). Cell
     files found under a name not their own are moved to ``DIR/quarantine/``. Each
@@ -122,7 +122,8 @@ def run_study(study, out_dir, executor=None, *, workers: int | None = None,
     study = study.with_trust(trust)
     check_draws(study, draws)
     executor = resolve_executor(executor, workers, scheduler)
-    checked = study.check(device=device, check_device=not is_remote(executor, scheduler))
+    checked = check_study(study, device=device,
+                          check_device=not is_remote(executor, scheduler))
     trial_fits(checked)
     store = ResultsStore(out_dir)
     store.check_compatible(study, force=force)

@@ -7,11 +7,13 @@ parameter at one training size). A study has one or the other, never both.
 
 A study is read from a TOML file (``Study.from_toml``) or built in Python
 (``Study(...)`` or ``Study.from_dict``). Building one checks the structure: field
-names, types and values. ``Study.check()`` goes further and imports every class and
+names, types and values, importing nothing (a ``Study`` is a plain typed spec).
+``nprates.studies.check_study(study)`` goes further and imports every class and
 factory, constructs every target and estimator and draws a tiny sample, so that a
-study that would fail does so before any work starts. Every problem raises a
-``StudyError`` (a ValueError) whose message names the file and the field as a
-dotted path, e.g. ``quick.toml: estimators.ssm.class: cannot import 'nprates.estimators.Nope'``.
+study that would fail does so before any work starts (``run_study`` calls it first).
+Every problem raises a ``StudyError`` (a ValueError) whose message names the file and
+the field as a dotted path, e.g. ``quick.toml: estimators.ssm.class: cannot import
+'nprates.estimators.Nope'``.
 
 TOML layout::
 
@@ -105,8 +107,8 @@ that fits its training data.
 
 This module holds ``Study``; the specs of its tables (``TargetSpec``, ``EstimatorSpec``,
 ``TaskSpec``, ``Setting``) are in ``tables``, the field readers in ``fields``, import paths
-in ``imports``, hashing and TOML writing in ``serialise``, and ``Study.check`` is
-``check.check_study``.
+in ``imports``, hashing and TOML writing in ``serialise``. ``check.check_study`` checks a
+``Study`` (the dependency goes one way: this module imports no checker or builder).
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 from nprates.analysis.untrusted import loads_toml, read_text
 from nprates.studies.errors import StudyError
@@ -124,9 +126,6 @@ from nprates.studies.fields import (DEVICE_RE, as_float, as_int, as_label, as_st
 from nprates.studies.serialise import diff_paths, digest, dump_toml
 from nprates.studies.tables import EstimatorSpec, TargetSpec, TaskSpec
 from nprates.studies.trust import FILE_TRUST_REFUSED, module_names
-
-if TYPE_CHECKING:
-    from nprates.studies.check import CheckedStudy
 
 TOP_FIELDS = ("name", "description", "seed", "noise", "length", "sizes", "train_size",
               "replicates", "target_draws", "test_size", "device", "targets", "tasks",
@@ -297,8 +296,8 @@ class Study:
         return cls(**data, source=source, text=text)
 
     @classmethod
-    def from_toml(cls, path, check: bool = True) -> "Study":
-        """Read and validate a study file; ``check=False`` skips ``Study.check()``."""
+    def from_toml(cls, path) -> "Study":
+        """Read a study file and validate its structure (``check_study`` does the rest)."""
         source = str(path)
         path = Path(path)
         if not path.exists():
@@ -307,10 +306,7 @@ class Study:
             text = read_text(path)
         except (OSError, ValueError) as exc:
             raise StudyError(None, f"cannot read the file: {exc}", source) from None
-        study = cls.from_toml_text(text, source)
-        if check:
-            study.check()
-        return study
+        return cls.from_toml_text(text, source)
 
     @classmethod
     def from_toml_text(cls, text: str, source: str | None = None) -> "Study":
@@ -395,19 +391,6 @@ class Study:
             if draw:
                 parts["draw"] = draw
         return f"{target}/{estimator}/n={n}/r={replicate}#{digest(parts)[:12]}"
-
-    def check(self, device: str | None = None, check_device: bool = True) -> "CheckedStudy":
-        """Import, construct and smoke-test everything; raise StudyError on the first problem.
-
-        ``device`` overrides the study's device; ``check_device=False`` skips the check
-        that a requested CUDA device exists here (for remote workers).
-        """
-        from nprates.studies.check import check_study  # imports estimators (torch): lazily
-
-        try:
-            return check_study(self, device=device, check_device=check_device)
-        except StudyError as exc:
-            raise exc.with_source(self.source) from None
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Study) and self.to_dict() == other.to_dict()

@@ -230,7 +230,7 @@ def load_results(path, labels=None) -> pd.DataFrame:
     if isinstance(path, (list, tuple)):
         tables = [load_results(p) for p in path]
         if labels is None:
-            labels = [Study.from_toml(Path(p) / STUDY_FILE, check=False).name for p in path]
+            labels = [Study.from_toml(Path(p) / STUDY_FILE).name for p in path]
         return stack_studies(tables, labels)
     try:
         directory = check_results_dir(path)

@@ -1,6 +1,6 @@
 """``trial_fits``: fit each estimator of a checked study once on a tiny sample.
 
-``run_study`` calls it after ``Study.check`` and before anything is written. The fit
+``run_study`` calls it after ``check_study`` and before anything is written. The fit
 goes through the code of a cell (``cells.run_task``) on a shrunk copy of the study,
 so that a study whose cells would all fail (``width = -8``, ``max_epochs = 0``,
 ``lr = nan``) is refused with a StudyError naming the field before any work starts.
