@@ -1,4 +1,4 @@
-"""Refresh what docs/results.md quotes from the published study, without retraining.
+"""Refresh what docs/results.md quotes from the committed studies, without retraining.
 
     python docs/build_results.py            # rewrite the quoted blocks, the PNGs, the PDF
     python docs/build_results.py --check    # exit 1 if a quoted block is out of date
@@ -7,9 +7,11 @@ docs/results.md is prose written by hand around blocks that this script writes: 
 between ``<!-- begin NAME -->`` and ``<!-- end NAME -->``. The ``fit`` and ``compare``
 blocks are the verbatim output of ``nprates fit results/published`` and ``nprates compare
 results/published ssm transformer``; the other blocks are tables computed here from the
-same results directory with the same fits. The figures (docs/results-*.png) are drawn by
-the functions the PDF report uses, and docs/results.pdf is ``nprates report
-results/published -o docs/results.pdf``.
+same results directory with the same fits. The ``decisive`` block is ``nprates compare
+results/decisive ssm transformer`` (with ``--partial`` while the study is being run in
+pieces) and the ``freshrecovery`` block the recovery table of results/recovery. The
+figures (docs/results-*.png) are drawn by the functions the PDF report uses, and
+docs/results.pdf is ``nprates report results/published -o docs/results.pdf``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from nprates.cli import main as cli
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results" / "published"
+DECISIVE = ROOT / "results" / "decisive"
+RECOVERY = ROOT / "results" / "recovery"
 DOC = ROOT / "docs" / "results.md"
 NEURAL = ("ssm", "transformer", "mlp")
 BASELINE = "mlp"
@@ -239,14 +243,14 @@ def compute_block(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def recovery_block(table: pd.DataFrame) -> str:
+def recovery_block(table: pd.DataFrame, empty: str) -> str:
     """Selection recovery against n of the piecewise cells that carry it, beside the risk
     as a fraction of the trivial risk; per network, the sizes covered, the first n whose
     mean rank-1 recovery is half-way between chance and 1, and the first n past the
-    trivial plateau (the fits' own rule)."""
+    trivial plateau (the fits' own rule). ``empty``: the text when no cell carries it."""
     by_size = recovery_by_size(table)
     if not len(by_size):
-        return "No published cell carries selection recovery yet."
+        return empty
     lines = ["| target | estimator | n | cells | risk / trivial risk | rank 1 [95% interval] "
              "| top-K recall | mass | chance (rank 1 / top-K / mass) |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -292,8 +296,36 @@ def blocks() -> dict:
         "ratios": ratios_block(table),
         "levels": levels_block(table),
         "compute": compute_block(table),
-        "recovery": recovery_block(table),
+        "recovery": recovery_block(table, "No published cell carries selection recovery yet."),
+        "freshrecovery": recovery_block(read_results_dir(RECOVERY),
+                                        "No cell of results/recovery has finished yet."),
+        "decisive": decisive_block(),
     }
+
+
+def decisive_block() -> str:
+    """``nprates compare results/decisive ssm transformer`` (``--partial`` while cells are
+    missing), or, while too few sizes have finished for a comparison, how many cells have
+    and the command's own reason."""
+    argv = ["compare", relative(DECISIVE), "ssm", "transformer"]
+    if complete(DECISIVE):
+        return text_block(cli_output(*argv))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            return text_block(cli_output(*argv, "--partial"))
+        except RuntimeError:
+            pass
+    lines = [line.removeprefix("nprates compare: ") for line in err.getvalue().splitlines()]
+    return ("No comparison yet: `nprates " + " ".join(argv) + " --partial` says\n\n"
+            + text_block("\n".join(lines)))
+
+
+def complete(path: Path) -> bool:
+    """Whether every cell of the study in ``path`` has finished (and no run holds it)."""
+    from nprates.studies import load_results
+
+    return not load_results(path).attrs.get("incomplete")
 
 
 BLOCK = re.compile(r"(<!-- begin (?P<name>[a-z]+) -->\n)(?P<body>(?:.*?\n)?)(<!-- end (?P=name) -->)",

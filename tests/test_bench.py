@@ -63,7 +63,7 @@ def test_quick_replicate_bench_batched_equals_sequential(tmp_path, capsys):
             assert res["speedup"] == pytest.approx(res["sequential_s"] / res["batched_s"])
     out = capsys.readouterr().out
     assert "replicate-batched training" in out and "speed-up" in out
-    assert "quick: the quick study's networks and target, L=19, d=2" in out
+    assert "quick: the quick study's networks and target, L=11, d=2" in out
 
 
 def test_replicate_bench_refuses_an_unknown_setting():
