@@ -245,21 +245,25 @@ def compute_block(table: pd.DataFrame) -> str:
 
 def recovery_block(table: pd.DataFrame, empty: str) -> str:
     """Selection recovery against n of the piecewise cells that carry it, beside the risk
-    as a fraction of the trivial risk; per network, the sizes covered, the first n whose
+    as a fraction of the trivial risk and the optimisation gap (training MSE minus the
+    noise variance) as a fraction of the risk (near 1: the fit is as far from the target on
+    its training data as on new data, so the plateau is not overfitting); per network, the sizes covered, the first n whose
     mean rank-1 recovery is half-way between chance and 1, and the first n past the
     trivial plateau (the fits' own rule). ``empty``: the text when no cell carries it."""
     by_size = recovery_by_size(table)
     if not len(by_size):
         return empty
-    lines = ["| target | estimator | n | cells | risk / trivial risk | rank 1 [95% interval] "
-             "| top-K recall | mass | chance (rank 1 / top-K / mass) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| target | estimator | n | cells | risk / trivial risk | optimisation gap / risk "
+             "| rank 1 [95% interval] | top-K recall | mass | chance (rank 1 / top-K / mass) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     notes = []
     for r in by_size.itertuples():
         rows = table[(table.target == r.target) & (table.estimator == r.estimator)
                      & (table.n == r.n) & table.recovery_top1.notna()]
         level = float((rows.risk / rows.null_risk).median())
+        gap = float((rows.opt_gap / rows.risk).median())
         lines.append(f"| {r.target} | {r.estimator} | {r.n} | {r.cells} | {level:.3f} | "
+                     f"{gap:.2f} | "
                      f"{r.top1:.3f} [{r.top1_low:.3f}, {r.top1_high:.3f}] | {r.topk:.3f} | "
                      f"{r.mass:.3f} | {r.top1_chance:.3f} / {r.topk_chance:.3f} / "
                      f"{r.mass_chance:.3f} |")

@@ -251,6 +251,9 @@ def test_a_long_study_runs_in_pieces_of_whole_draws(tmp_path, capsys):
                          "--quiet", "--draws", bad])
             assert code == 2
         assert "draws" in capsys.readouterr().err
+    code = main(["run", str(write_study(tmp_path, study)), "--out", str(out), "--quiet",
+                 "--draws", "1", "--until-width", "0.1"])
+    assert code == 2 and "--draws" in capsys.readouterr().err
 
 
 @pytest.mark.slow  # about a minute on a busy machine; the crash test checks threads == 1

@@ -164,3 +164,6 @@ def check_round_options(args) -> None:
     if args.until_width is not None and (args.force or args.retry_failed):
         raise ValueError("--until-width runs rounds into DIR and neither replaces a study "
                          "(--force) nor retries failed cells (--retry-failed)")
+    if args.until_width is not None and getattr(args, "draws", None) is not None:
+        raise ValueError("--until-width plans its own rounds; run pieces of draws (--draws) "
+                         "without it")
