@@ -1,0 +1,110 @@
+"""One fixed learning rate per network against a grid chosen per cell, paired cell by cell.
+
+    python benchmarks/fixed_lr_pilot.py PILOT_DIR results/decisive
+
+PILOT_DIR holds the cells of benchmarks/fixed_lr_pilot.toml: the decisive study's mixed
+class refitted at n = 689 and 3200 with one rate per network. Each pilot cell is paired
+with the committed cell of the grid study that has the same target, draw, n and replicate
+(their data seeds must agree, or the script stops). Per estimator it prints:
+
+- per n, the risk ratio fixed / grid: the geometric mean over the draws with a t interval
+  over the per-draw log ratios (estimand: the class, draws random), and how many grid
+  cells had chosen the fixed rate themselves;
+- the two-point exponent of each draw, -(log risk at the top n - log risk at the bottom n)
+  / log(top / bottom), for both protocols: their class means, the mean paired difference
+  with its t interval, and their between-draw standard deviations with the Pitman-Morgan
+  test of equal variances for paired samples (the spread that sets how many draws a
+  comparison needs);
+- the fit seconds summed over the paired cells and the mean epochs of the kept fit. The two
+  runs ran under different loads, so the seconds are a rough guide only; the number of
+  learning-rate candidates trained is the load-free part of the cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from nprates.analysis import read_results_dir
+
+KEYS = ["target", "estimator", "n", "draw", "replicate"]
+
+
+def paired_cells(pilot: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
+    """Inner join of the two tables' fitted network cells on KEYS, suffixes _fixed/_grid."""
+    def ok(table):
+        return table[(table["status"] == "ok") & table["lr"].notna()]
+    pairs = ok(pilot).merge(ok(grid), on=KEYS, suffixes=("_fixed", "_grid"))
+    if not (pairs["data_seed_fixed"] == pairs["data_seed_grid"]).all():
+        raise ValueError("pilot and grid cells do not share their data seeds: not a paired design")
+    return pairs
+
+
+def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``values`` and its t interval over them (len - 1 df)."""
+    values = np.asarray(values, dtype=float)
+    mean = values.mean()
+    half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return mean, mean - half, mean + half
+
+
+def pitman_morgan(a: np.ndarray, b: np.ndarray) -> float:
+    """p-value of equal variances of paired samples a, b (correlation of a + b with a - b)."""
+    r, _ = stats.pearsonr(a + b, a - b)
+    df = len(a) - 2
+    t = r * np.sqrt(df / (1 - r * r))
+    return float(2 * stats.t.sf(abs(t), df))
+
+
+def report(pairs: pd.DataFrame) -> str:
+    lines = []
+    for estimator, cells in pairs.groupby("estimator"):
+        fixed_rate = cells["lr_fixed"].iloc[0]
+        lines.append(f"{estimator} (fixed rate {fixed_rate:g}; grid as in the grid study)")
+        lines.append("  n      draws  risk fixed/grid [95% t over draws]  grid cells at the fixed rate")
+        for n, at_n in cells.groupby("n"):
+            log_ratio = np.log(at_n["risk_fixed"] / at_n["risk_grid"])
+            mean, lo, hi = t_interval(log_ratio)
+            same = np.isclose(at_n["lr_grid"], fixed_rate, rtol=0.02).sum()
+            lines.append(f"  {n:<6d} {len(at_n):5d}  {np.exp(mean):.3f} [{np.exp(lo):.3f}, {np.exp(hi):.3f}]"
+                         f"              {same} of {len(at_n)}")
+        sizes = sorted(cells["n"].unique())
+        bottom, top = sizes[0], sizes[-1]
+        wide = cells.pivot_table(index="draw", columns="n", values=["risk_fixed", "risk_grid"])
+        wide = wide.dropna()
+        span = np.log(top / bottom)
+        slope = {how: -(np.log(wide[(f"risk_{how}", top)]) - np.log(wide[(f"risk_{how}", bottom)])) / span
+                 for how in ("fixed", "grid")}
+        diff, lo, hi = t_interval(slope["fixed"] - slope["grid"])
+        lines.append(f"  two-point exponent, n = {bottom} to {top}, {len(wide)} draws:")
+        for how in ("grid", "fixed"):
+            m, l, h = t_interval(slope[how])
+            lines.append(f"    {how:5s}  mean {m:.3f} [{l:.3f}, {h:.3f}], between-draw sd {slope[how].std(ddof=1):.3f}")
+        lines.append(f"    fixed - grid  {diff:+.3f} [{lo:+.3f}, {hi:+.3f}]; equal sd (Pitman-Morgan) "
+                     f"p = {pitman_morgan(slope['fixed'].to_numpy(), slope['grid'].to_numpy()):.3f}")
+        secs = cells[["fit_seconds_fixed", "fit_seconds_grid"]].sum()
+        lines.append(f"  fit seconds summed: fixed {secs.iloc[0]:.0f}, grid {secs.iloc[1]:.0f} "
+                     f"(ratio {secs.iloc[0] / secs.iloc[1]:.2f}; different loads); "
+                     f"mean epochs kept fit: fixed {cells['epochs_fixed'].mean():.0f}, grid {cells['epochs_grid'].mean():.0f}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pilot", type=Path, help="results directory of benchmarks/fixed_lr_pilot.toml")
+    parser.add_argument("grid", type=Path, help="the grid study's results directory (results/decisive)")
+    args = parser.parse_args(argv)
+    pairs = paired_cells(read_results_dir(args.pilot), read_results_dir(args.grid))
+    if pairs.empty:
+        raise SystemExit("no paired cells: run the pilot first")
+    print(report(pairs))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
