@@ -9,7 +9,10 @@ blocks are the verbatim output of ``nprates fit results/published`` and ``nprate
 results/published ssm transformer``; the other blocks are tables computed here from the
 same results directory with the same fits. The ``decisive`` block is ``nprates compare
 results/decisive ssm transformer`` (with ``--partial`` while the study is being run in
-pieces) and the ``freshrecovery`` block the recovery table of results/recovery. The
+pieces) and the ``freshrecovery`` block the recovery table of results/recovery. It
+also refreshes docs/zoo.md's blocks from results/zoo: ``zoofit``, the verbatim ``nprates
+fit results/zoo`` (``--partial`` while cells are missing), and ``zootable``, each
+family's exponent, verdict and risk against the Transformer's at the largest n. The
 figures (docs/results-*.png) are drawn by the functions the PDF report uses, and
 docs/results.pdf is ``nprates report results/published -o docs/results.pdf``.
 """
@@ -27,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nprates.analysis import InsufficientData, compare_rates, fit_rate, read_results_dir, risk_ratios
+from nprates.analysis import (InsufficientData, compare_rates, fit_all, fit_rate, read_results_dir,
+                              risk_ratios)
 from nprates.analysis.layout import layout
 from nprates.analysis.recovery import half_way_n, recovery_by_size
 from nprates.cli import main as cli
@@ -36,7 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results" / "published"
 DECISIVE = ROOT / "results" / "decisive"
 RECOVERY = ROOT / "results" / "recovery"
+ZOO = ROOT / "results" / "zoo"
 DOC = ROOT / "docs" / "results.md"
+ZOO_DOC = ROOT / "docs" / "zoo.md"
+ZOO_REFERENCE = "transformer"
 NEURAL = ("ssm", "transformer", "mlp")
 BASELINE = "mlp"
 
@@ -325,6 +332,63 @@ def decisive_block() -> str:
             + text_block("\n".join(lines)))
 
 
+def zoo_blocks() -> dict:
+    """Every quoted block of docs/zoo.md, by name: the verbatim ``nprates fit`` of
+    results/zoo and the families' table; while no cell has finished, a line saying so."""
+    if not (ZOO / "study.toml").exists():
+        none = "No cell of results/zoo has finished yet."
+        return {"zoofit": none, "zootable": none}
+    argv = ["fit", relative(ZOO)]
+    done = complete(ZOO)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        table = read_results_dir(ZOO)
+        fit_text = cli_output(*argv) if done else cli_output(*argv, "--partial")
+    state = "" if done else (
+        "**Interim, not the study's result:** "
+        + err.getvalue().splitlines()[0].split("incomplete: ", 1)[-1].split(";")[0]
+        + ".\n\n")
+    return {"zoofit": state + text_block(fit_text), "zootable": state + zoo_table(table)}
+
+
+def zoo_table(table: pd.DataFrame) -> str:
+    """Per class and family (the study's order): the exponent with its interval (class:
+    draws random) and verdict from ``fit_all``, the sizes fitted, and at the largest n
+    with cells the median risk over the null risk and the geometric-mean risk ratio to
+    the Transformer's (``risk_ratios``: paired by draw, t interval over draws)."""
+    from nprates.studies import Study
+
+    order = list(Study.from_toml(ZOO / "study.toml").estimators)
+    fitted = fit_all(table).set_index(["target", "estimator"])
+    lines = ["| class | family | exponent [95% CI] | verdict | sizes fitted | n | risk / null "
+             f"| risk / {ZOO_REFERENCE}'s [95% CI] | functions |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for target in sorted(table["target"].unique()):
+        rows = table[(table["target"] == target) & (table["status"] == "ok")]
+        for estimator in [e for e in order if e in set(rows["estimator"])]:
+            fit = fitted.loc[(target, estimator)]
+            mine = rows[rows["estimator"] == estimator]
+            n = int(mine["n"].max())
+            level = (mine.loc[mine["n"] == n, "risk"] / mine.loc[mine["n"] == n, "null_risk"]).median()
+            if np.isfinite(fit["exponent"]):
+                exponent = f"{fit['exponent']:.3f} [{fit['ci_low']:.3f}, {fit['ci_high']:.3f}]"
+                sizes = f"{fit['n_min']} ... {fit['n_max']} ({fit['n_sizes']})"
+            else:
+                exponent, sizes = "-", "fewer than 3 off the plateau"
+            ratio = "1 (reference)"
+            if estimator != ZOO_REFERENCE:
+                at = risk_ratios(table, estimator, ZOO_REFERENCE, target=target).set_index("n")
+                if n not in at.index:
+                    ratio = "-"
+                elif np.isfinite(at.at[n, "ci_low"]):
+                    ratio = f"{at.at[n, 'ratio']:.2f} [{at.at[n, 'ci_low']:.2f}, {at.at[n, 'ci_high']:.2f}]"
+                else:
+                    ratio = f"{at.at[n, 'ratio']:.2f} (one function: no interval)"
+            lines.append(f"| {target} | {estimator} | {exponent} | {fit['verdict']} | {sizes} | {n} "
+                         f"| {level:.3f} | {ratio} | {mine.loc[mine['n'] == n, 'draw'].nunique()} |")
+    return "\n".join(lines)
+
+
 def complete(path: Path) -> bool:
     """Whether every cell of the study in ``path`` has finished (and no run holds it)."""
     from nprates.studies import load_results
@@ -336,11 +400,11 @@ BLOCK = re.compile(r"(<!-- begin (?P<name>[a-z]+) -->\n)(?P<body>(?:.*?\n)?)(<!-
                    re.S)
 
 
-def refreshed(doc: str, new: dict) -> str:
+def refreshed(doc: str, new: dict, where: str = "docs/results.md") -> str:
     """``doc`` with every block replaced by its new text (each block must exist)."""
     missing = set(new) - set(m["name"] for m in BLOCK.finditer(doc))
     if missing:
-        raise ValueError(f"docs/results.md has no block named {sorted(missing)}")
+        raise ValueError(f"{where} has no block named {sorted(missing)}")
     return BLOCK.sub(lambda m: m.group(1) + new[m["name"]] + "\n" + m.group(4), doc)
 
 
@@ -357,17 +421,23 @@ def figures() -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
-                        help="exit 1 if docs/results.md is not what the results give")
+                        help="exit 1 if docs/results.md or docs/zoo.md is not what the results give")
     args = parser.parse_args(argv)
-    doc = DOC.read_text()
-    new = refreshed(doc, blocks())
-    if args.check:
+    docs = {DOC: blocks(), ZOO_DOC: zoo_blocks()}
+    stale = []
+    for path, new_blocks in docs.items():
+        doc = path.read_text()
+        new = refreshed(doc, new_blocks, relative(path))
         if new != doc:
-            print("docs/results.md is out of date: run python docs/build_results.py",
+            stale.append(relative(path))
+            if not args.check:
+                path.write_text(new)
+    if args.check:
+        if stale:
+            print(f"{', '.join(stale)} out of date: run python docs/build_results.py",
                   file=sys.stderr)
             return 1
         return 0
-    DOC.write_text(new)
     figures()
     return 0
 
