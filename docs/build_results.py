@@ -337,7 +337,7 @@ def zoo_blocks() -> dict:
     results/zoo and the families' table; while no cell has finished, a line saying so."""
     if not (ZOO / "study.toml").exists():
         none = "No cell of results/zoo has finished yet."
-        return {"zoofit": none, "zootable": none}
+        return {"zoofit": none, "zootable": none, "zoocost": none}
     argv = ["fit", relative(ZOO)]
     done = complete(ZOO)
     err = io.StringIO()
@@ -348,7 +348,43 @@ def zoo_blocks() -> dict:
         "**Interim, not the study's result:** "
         + err.getvalue().splitlines()[0].split("incomplete: ", 1)[-1].split(";")[0]
         + ".\n\n")
-    return {"zoofit": state + text_block(fit_text), "zootable": state + zoo_table(table)}
+    return {"zoofit": state + text_block(fit_text), "zootable": state + zoo_table(table),
+            "zoocost": zoo_cost(table)}
+
+
+def zoo_cost(table: pd.DataFrame) -> str:
+    """Median fit seconds per family and n over the finished cells, the CPU-hours spent,
+    and the whole study's cost projected from the functions whose cells have all
+    finished (the mean cost of a (class, function) times the number of them)."""
+    from nprates.studies import Study
+
+    study = Study.from_toml(ZOO / "study.toml")
+    sizes = [int(n) for n in study.sizes]
+    seconds = table.pivot_table(index="estimator", columns="n", values="fit_seconds",
+                                aggfunc="median")
+    lines = ["| family | " + " | ".join(f"n = {n}" for n in sizes) + " | cells | CPU h |",
+             "|---|" + "---|" * (len(sizes) + 2)]
+    for estimator in study.estimators:
+        if estimator not in seconds.index:
+            continue
+        cells = [f"{seconds.at[estimator, n]:.0f}" if n in seconds.columns
+                 and np.isfinite(seconds.at[estimator, n]) else "-" for n in sizes]
+        mine = table[table["estimator"] == estimator]
+        lines.append(f"| {estimator} | " + " | ".join(cells)
+                     + f" | {len(mine)} | {mine['fit_seconds'].sum() / 3600:.2f} |")
+    per_unit = len(study.estimators) * len(sizes)
+    units = table.groupby(["target", "draw"])["fit_seconds"].agg(["size", "sum"])
+    whole = units[units["size"] == per_unit]
+    total = len(study.targets) * study.target_draws
+    spent = table["fit_seconds"].sum() / 3600
+    text = (f"\n\n{len(table)} of {total * per_unit} cells have finished, {spent:.2f} CPU-hours "
+            "of fit time.")
+    if len(whole):
+        text += (f" The {len(whole)} (class, function) units finished whole cost "
+                 f"{whole['sum'].mean() / 3600:.2f} CPU-hours each on average, so the "
+                 f"{total} units of the study take about {whole['sum'].mean() * total / 3600:.1f} "
+                 "CPU-hours at that pace.")
+    return "\n".join(lines) + text
 
 
 def zoo_table(table: pd.DataFrame) -> str:
