@@ -57,12 +57,14 @@ def test_scans_agree_in_outputs_and_gradients(T, chunk_size):
 
 
 def test_sequential_scan_matches_the_indexing_loop_in_gradients():
-    """The loop over ``unbind`` slices (linear backward) against the loop that indexes
-    ``decay[:, t]`` (quadratic backward): the same outputs and gradients to float32
-    precision."""
+    """The loop over ``unbind`` slices that forms each token's decay and drive inside it
+    (linear backward) against the loop that indexes precomputed ``decay[:, t]``
+    (quadratic backward): the same outputs and gradients to float32 precision."""
     from nprates.estimators.selective_ssm_layer import _sequential
 
-    def indexing_loop(decay, drive, C):
+    def indexing_loop(x, dt, A, B, C):
+        decay = torch.exp(dt.unsqueeze(-1) * A)
+        drive = (dt * x).unsqueeze(-1) * B.unsqueeze(2)
         h = drive.new_zeros(drive.shape[0], *drive.shape[2:])
         states = []
         for t in range(drive.shape[1]):
@@ -71,17 +73,19 @@ def test_sequential_scan_matches_the_indexing_loop_in_gradients():
         return torch.einsum("bthn,btn->bth", torch.stack(states, dim=1), C)
 
     g = torch.Generator().manual_seed(5)
-    decay = torch.rand(4, 40, 6, 5, generator=g)
-    drive, C = torch.randn(4, 40, 6, 5, generator=g), torch.randn(4, 40, 5, generator=g)
-    weights = torch.randn(4, 40, 6, generator=g)
+    b, T, H, N = 4, 40, 6, 5
+    inputs = (torch.randn(b, T, H, generator=g), torch.rand(b, T, H, generator=g),
+              -torch.rand(H, N, generator=g) * 3, torch.randn(b, T, N, generator=g),
+              torch.randn(b, T, N, generator=g))
+    weights = torch.randn(b, T, H, generator=g)
     results = []
     for loop in (_sequential, indexing_loop):
-        args = [t.clone().requires_grad_(True) for t in (decay, drive, C)]
+        args = [t.clone().requires_grad_(True) for t in inputs]
         y = loop(*args)
         (y * weights).sum().backward()
         results.append([y.detach()] + [a.grad for a in args])
-    for name, new, old in zip(("output", "decay", "drive", "C"), *results):
-        _assert_rel_close(new, old, 1e-6, f"{name}")
+    for name, new, old in zip(("output", "x", "dt", "A", "B", "C"), *results):
+        _assert_rel_close(new, old, 1e-5, f"{name}")
 
 
 def test_chunked_scan_gradients_match_finite_differences():
