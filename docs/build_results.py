@@ -410,7 +410,10 @@ def zoo_table(table: pd.DataFrame) -> str:
                 exponent = f"{fit['exponent']:.3f} [{fit['ci_low']:.3f}, {fit['ci_high']:.3f}]"
                 sizes = f"{fit['n_min']} ... {fit['n_max']} ({fit['n_sizes']})"
             else:
-                exponent, sizes = "-", "fewer than 3 off the plateau"
+                lay = layout(table, target, [estimator], keep_plateau=True, rate=False)
+                off = [str(int(n)) for n in lay.sizes[~lay.plateau[0]]]
+                exponent = "-"
+                sizes = f"off the plateau only at {', '.join(off)}" if off else "all on the plateau"
             ratio = "1 (reference)"
             if estimator != ZOO_REFERENCE:
                 at = risk_ratios(table, estimator, ZOO_REFERENCE, target=target).set_index("n")
