@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from nprates.analysis import read_results_dir
+from nprates.analysis.intervals import t_interval
 
 KEYS = ["target", "estimator", "n", "draw", "replicate"]
 
@@ -44,12 +45,11 @@ def paired_cells(pilot: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
     return pairs
 
 
-def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+def mean_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean of ``values`` and its t interval over them (len - 1 df)."""
     values = np.asarray(values, dtype=float)
-    mean = values.mean()
-    half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return mean, mean - half, mean + half
+    mean, k = values.mean(), len(values)
+    return (mean, *t_interval(mean, values.std(ddof=1) / np.sqrt(k), k - 1, level))
 
 
 def pitman_morgan(a: np.ndarray, b: np.ndarray) -> float:
@@ -68,7 +68,7 @@ def report(pairs: pd.DataFrame) -> str:
         lines.append("  n      draws  risk fixed/grid [95% t over draws]  grid cells at the fixed rate")
         for n, at_n in cells.groupby("n"):
             log_ratio = np.log(at_n["risk_fixed"] / at_n["risk_grid"])
-            mean, lo, hi = t_interval(log_ratio)
+            mean, lo, hi = mean_interval(log_ratio)
             same = np.isclose(at_n["lr_grid"], fixed_rate, rtol=0.02).sum()
             lines.append(f"  {n:<6d} {len(at_n):5d}  {np.exp(mean):.3f} [{np.exp(lo):.3f}, {np.exp(hi):.3f}]"
                          f"              {same} of {len(at_n)}")
@@ -79,10 +79,10 @@ def report(pairs: pd.DataFrame) -> str:
         span = np.log(top / bottom)
         slope = {how: -(np.log(wide[(f"risk_{how}", top)]) - np.log(wide[(f"risk_{how}", bottom)])) / span
                  for how in ("fixed", "grid")}
-        diff, lo, hi = t_interval(slope["fixed"] - slope["grid"])
+        diff, lo, hi = mean_interval(slope["fixed"] - slope["grid"])
         lines.append(f"  two-point exponent, n = {bottom} to {top}, {len(wide)} draws:")
         for how in ("grid", "fixed"):
-            m, l, h = t_interval(slope[how])
+            m, l, h = mean_interval(slope[how])
             lines.append(f"    {how:5s}  mean {m:.3f} [{l:.3f}, {h:.3f}], between-draw sd {slope[how].std(ddof=1):.3f}")
         lines.append(f"    fixed - grid  {diff:+.3f} [{lo:+.3f}, {hi:+.3f}]; equal sd (Pitman-Morgan) "
                      f"p = {pitman_morgan(slope['fixed'].to_numpy(), slope['grid'].to_numpy()):.3f}")

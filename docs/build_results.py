@@ -336,31 +336,29 @@ def decisive_block() -> str:
 
 def zoo_blocks() -> dict:
     """Every quoted block of docs/zoo.md, by name: the verbatim ``nprates fit`` of
-    results/zoo and the families' table; while no cell has finished, a line saying so."""
-    if not (ZOO / "study.toml").exists():
+    results/zoo, the families' table and the cost table, the first two labelled interim
+    while cells are missing; while no cell has finished, a line saying so."""
+    from nprates.analysis.completeness import incomplete
+    from nprates.studies import Study, load_results
+
+    table = load_results(ZOO) if (ZOO / "study.toml").exists() else None
+    if table is None or table.empty:
         none = "No cell of results/zoo has finished yet."
         return {"zoofit": none, "zootable": none, "zoocost": none}
-    argv = ["fit", relative(ZOO)]
-    done = complete(ZOO)
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        table = read_results_dir(ZOO)
-        fit_text = cli_output(*argv) if done else cli_output(*argv, "--partial")
-    state = "" if done else (
-        "**Interim, not the study's result:** "
-        + err.getvalue().splitlines()[0].split("incomplete: ", 1)[-1].split(";")[0]
-        + ".\n\n")
-    return {"zoofit": state + text_block(fit_text), "zootable": state + zoo_table(table),
-            "zoocost": zoo_cost(table)}
+    study = Study.from_toml(ZOO / "study.toml")
+    missing = incomplete(table)
+    with contextlib.redirect_stderr(io.StringIO()):  # the partial-results warning
+        fit_text = cli_output("fit", relative(ZOO), *(["--partial"] if missing else []))
+    state = "" if not missing else (
+        f"**Interim, not the study's result:** {missing.removeprefix('incomplete: ').split(';')[0]}.\n\n")
+    return {"zoofit": state + text_block(fit_text), "zootable": state + zoo_table(table, study),
+            "zoocost": zoo_cost(table, study)}
 
 
-def zoo_cost(table: pd.DataFrame) -> str:
+def zoo_cost(table: pd.DataFrame, study) -> str:
     """Median fit seconds per family and n over the finished cells, the CPU-hours spent,
     and the whole study's cost projected from the functions whose cells have all
     finished (the mean cost of a (class, function) times the number of them)."""
-    from nprates.studies import Study
-
-    study = Study.from_toml(ZOO / "study.toml")
     sizes = [int(n) for n in study.sizes]
     seconds = table.pivot_table(index="estimator", columns="n", values="fit_seconds",
                                 aggfunc="median")
@@ -389,14 +387,12 @@ def zoo_cost(table: pd.DataFrame) -> str:
     return "\n".join(lines) + text
 
 
-def zoo_table(table: pd.DataFrame) -> str:
+def zoo_table(table: pd.DataFrame, study) -> str:
     """Per class and family (the study's order): the exponent with its interval (class:
     draws random) and verdict from ``fit_all``, the sizes fitted, and at the largest n
     with cells the median risk over the null risk and the geometric-mean risk ratio to
     the Transformer's (``risk_ratios``: paired by draw, t interval over draws)."""
-    from nprates.studies import Study
-
-    order = list(Study.from_toml(ZOO / "study.toml").estimators)
+    order = list(study.estimators)
     fitted = fit_all(table).set_index(["target", "estimator"])
     lines = ["| class | family | exponent [95% CI] | verdict | sizes fitted | n | risk / null "
              f"| risk / {ZOO_REFERENCE}'s [95% CI] | functions |",
