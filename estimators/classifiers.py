@@ -269,7 +269,7 @@ class SSMClassifier(SSMArchitecture, TokenClassifier):
     width, n_layers, d_state, window, fnn_width, fnn_depth, residual, norm, dt_min, dt_max :
         Architecture, as for ``neural.SSMRegressor``.
     lr, ssm_lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, lr_extend, lr_race, verbose, device, random_state :
+    patience_steps, val_fraction, lr_extend, lr_race, lr_decay, verbose, device, random_state :
         Training, as for ``neural.SSMRegressor``.
     stop_on : "accuracy" (default) or "loss"
         Early stopping on the validation token accuracy or cross-entropy (module
@@ -280,7 +280,7 @@ class SSMClassifier(SSMArchitecture, TokenClassifier):
                  window=None, fnn_width=64, fnn_depth=1, residual=True, norm=True,
                  dt_min=1e-2, dt_max=1.0, lr=3e-3, ssm_lr=1e-3, weight_decay=0.01,
                  batch_size=64, max_epochs=1000, max_steps=None, min_steps=0, patience=20,
-                 patience_steps=200, val_fraction=0.2, lr_extend=2, lr_race=None,
+                 patience_steps=200, val_fraction=0.2, lr_extend=2, lr_race=None, lr_decay=None,
                  verbose=0, device="auto",
                  random_state=None,
                  stop_on="accuracy"):
@@ -308,6 +308,7 @@ class SSMClassifier(SSMArchitecture, TokenClassifier):
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
         self.lr_race = lr_race
+        self.lr_decay = lr_decay
         self.verbose = verbose
         self.device = device
         self.random_state = random_state
@@ -328,7 +329,7 @@ class TransformerClassifier(TransformerArchitecture, TokenClassifier):
     width, n_layers, n_heads, window, fnn_width, fnn_depth, positional :
         Architecture, as for ``neural.TransformerRegressor``.
     lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, lr_extend, lr_race,
+    patience_steps, val_fraction, lr_extend, lr_race, lr_decay,
     verbose, device, random_state, stop_on :
         Training, as for ``SSMClassifier``.
     """
@@ -337,7 +338,8 @@ class TransformerClassifier(TransformerArchitecture, TokenClassifier):
                  window=None, fnn_width=64, fnn_depth=1, positional="sinusoidal", lr=3e-3,
                  weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
-                 lr_extend=2, lr_race=None, verbose=0, device="auto", random_state=None,
+                 lr_extend=2, lr_race=None, lr_decay=None, verbose=0, device="auto",
+                 random_state=None,
                  stop_on="accuracy"):
         self.n_tokens = n_tokens
         self.n_classes = n_classes
@@ -359,6 +361,7 @@ class TransformerClassifier(TransformerArchitecture, TokenClassifier):
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
         self.lr_race = lr_race
+        self.lr_decay = lr_decay
         self.verbose = verbose
         self.device = device
         self.random_state = random_state
@@ -381,7 +384,7 @@ class SelectiveSSMClassifier(SelectiveSSMArchitecture, TokenClassifier):
     dt_max, scan, chunk_size :
         Architecture, as for ``selective_estimator.SelectiveSSMRegressor``.
     lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, lr_extend, lr_race,
+    patience_steps, val_fraction, lr_extend, lr_race, lr_decay,
     verbose, device, random_state, stop_on :
         Training, as for ``SSMClassifier``; every parameter trains with ``lr`` (as in
         Mamba), A and D without weight decay.
@@ -392,7 +395,8 @@ class SelectiveSSMClassifier(SelectiveSSMArchitecture, TokenClassifier):
                  dt_min=1e-2, dt_max=1.0, scan="sequential", chunk_size=16, lr=3e-3,
                  weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
-                 lr_extend=2, lr_race=None, verbose=0, device="auto", random_state=None,
+                 lr_extend=2, lr_race=None, lr_decay=None, verbose=0, device="auto",
+                 random_state=None,
                  stop_on="accuracy"):
         self.n_tokens = n_tokens
         self.n_classes = n_classes
@@ -419,6 +423,7 @@ class SelectiveSSMClassifier(SelectiveSSMArchitecture, TokenClassifier):
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
         self.lr_race = lr_race
+        self.lr_decay = lr_decay
         self.verbose = verbose
         self.device = device
         self.random_state = random_state

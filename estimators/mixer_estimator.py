@@ -33,7 +33,7 @@ class MixerRegressor(MixerArchitecture, NeuralRegressor):
     filter_width : int, default 32
         Hidden units of the implicit-filter FFN of "hyena".
     bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, lr_extend, lr_race, verbose, device, random_state :
+    patience_steps, val_fraction, lr_extend, lr_race, lr_decay, verbose, device, random_state :
         As for ``SSMRegressor``.
     ssm_lr : float, default 1e-3
         Learning rate of the LRU's eigenvalue parameters (nu_log, theta_log); the other
@@ -44,7 +44,7 @@ class MixerRegressor(MixerArchitecture, NeuralRegressor):
                  chunk_size=16, filter_width=32, fnn_width=64, fnn_depth=1, residual=True,
                  norm=True, bound=None, lr=3e-3, ssm_lr=1e-3, weight_decay=0.01,
                  batch_size=64, max_epochs=1000, max_steps=None, min_steps=0, patience=20,
-                 patience_steps=200, val_fraction=0.2, lr_extend=2, lr_race=None,
+                 patience_steps=200, val_fraction=0.2, lr_extend=2, lr_race=None, lr_decay=None,
                  verbose=0, device="auto",
                  random_state=None):
         self.mixer = mixer
@@ -71,6 +71,7 @@ class MixerRegressor(MixerArchitecture, NeuralRegressor):
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
         self.lr_race = lr_race
+        self.lr_decay = lr_decay
         self.verbose = verbose
         self.device = device
         self.random_state = random_state
@@ -88,7 +89,7 @@ class MixerClassifier(MixerArchitecture, TokenClassifier):
     fnn_depth, residual, norm :
         Architecture, as for ``MixerRegressor``.
     lr, ssm_lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, lr_extend, lr_race, verbose, device, random_state :
+    patience_steps, val_fraction, lr_extend, lr_race, lr_decay, verbose, device, random_state :
         Training, as for ``MixerRegressor``.
     """
 
@@ -97,7 +98,7 @@ class MixerClassifier(MixerArchitecture, TokenClassifier):
                  fnn_depth=1, residual=True, norm=True, lr=3e-3, ssm_lr=1e-3,
                  weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2, lr_extend=2,
-                 lr_race=None,
+                 lr_race=None, lr_decay=None,
                  verbose=0, device="auto", random_state=None, stop_on="accuracy"):
         self.n_tokens = n_tokens
         self.n_classes = n_classes
@@ -124,6 +125,7 @@ class MixerClassifier(MixerArchitecture, TokenClassifier):
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
         self.lr_race = lr_race
+        self.lr_decay = lr_decay
         self.verbose = verbose
         self.device = device
         self.random_state = random_state

@@ -78,7 +78,7 @@ class ModuleRegressor(NeuralRegressor):
         Batch the replicates with ``torch.func.vmap``; False runs them one at a time
         (same results).
     bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, lr_extend, lr_race, verbose, device, random_state :
+    patience_steps, val_fraction, lr_extend, lr_race, lr_decay, verbose, device, random_state :
         As for ``SSMRegressor``. Every parameter trains with ``lr``; parameters the module
         tags ``_no_weight_decay = True`` (Mamba's convention) and vectors get no weight
         decay.
@@ -87,7 +87,7 @@ class ModuleRegressor(NeuralRegressor):
     def __init__(self, factory=None, width=None, *, factory_kwargs=None, vmap=True, bound=None,
                  lr=3e-3, weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2, lr_extend=2,
-                 lr_race=None,
+                 lr_race=None, lr_decay=None,
                  verbose=0, device="auto", random_state=None):
         self.factory = factory
         self.width = width
@@ -105,6 +105,7 @@ class ModuleRegressor(NeuralRegressor):
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
         self.lr_race = lr_race
+        self.lr_decay = lr_decay
         self.verbose = verbose
         self.device = device
         self.random_state = random_state

@@ -35,7 +35,9 @@ still at an edge of them (the extension limit was reached; always True for a gri
 
 Fitted attributes: ``network_``, ``history_``, ``train_loss_``, ``val_loss_``,
 ``n_epochs_``, ``best_epoch_`` (1-based epoch of the restored weights), ``n_steps_``,
-``stopped_by_`` ("early_stopping" or "cap"), ``lr_`` (the learning rate kept),
+``stopped_by_`` ("early_stopping", "cap" or "race"), ``lr_decays_`` (how often the kept
+candidate's rate decayed on a plateau; 0 without ``lr_decay``), ``lr_`` (the initial
+learning rate of the kept candidate),
 ``lr_scores_`` ({lr: best validation loss} over the final grid, inf for a diverged
 candidate; ``{lr: val_loss_}`` for a number), ``lr_grid_`` (the rates tried, ascending),
 ``lr_edge_``, ``selection_seconds_`` (wall time of training the grid and its extensions,
@@ -295,6 +297,7 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
         self.n_epochs_, self.best_epoch_ = outcome.n_epochs, outcome.best_epoch
         self.n_steps_ = outcome.n_steps
         self.stopped_by_ = outcome.stopped_by
+        self.lr_decays_ = outcome.lr_decays
         self.lr_, self.lr_scores_, self.selection_seconds_ = lr, lr_scores, selection
         self.lr_grid_, self.lr_edge_ = list(lr_grid), bool(lr_edge)
         self.n_params_ = sum(p.numel() for p in network.parameters())
@@ -309,6 +312,10 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
     def _lr_race(self) -> float | None:
         """``lr_race``; None (no race) for a subclass that does not declare it."""
         return getattr(self, "lr_race", None)
+
+    def _lr_decay(self) -> float | None:
+        """``lr_decay``; None (constant rates) for a subclass that does not declare it."""
+        return getattr(self, "lr_decay", None)
 
     def _verbose(self) -> int:
         """``verbose``; 0 for a subclass that does not declare it."""
@@ -368,6 +375,7 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
         _check_int("patience_steps", self.patience_steps, low=0)
         _check_int("lr_extend", self._lr_extend(), low=0)
         _check_real("lr_race", self._lr_race(), 0.0, low_ok=True, none_ok=True)
+        _check_real("lr_decay", self._lr_decay(), 0.0, low_ok=False, high=1.0, none_ok=True)
         _check_int("verbose", self._verbose(), low=0)
         self._lr_candidates()
         if hasattr(self, "ssm_lr"):
@@ -381,7 +389,7 @@ class NeuralSequenceEstimator(SequenceInput, BaseEstimator):
                               patience=self.patience, patience_steps=self.patience_steps,
                               max_steps=self.max_steps, min_steps=self.min_steps,
                               ssm_lr=getattr(self, "ssm_lr", None), verbose=self._verbose(),
-                              race_margin=self._lr_race())
+                              race_margin=self._lr_race(), lr_decay=self._lr_decay())
 
     # -- prediction -----------------------------------------------------------------------
 
@@ -502,6 +510,11 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
         lowest validation loss trails the best of the others by more than this fraction,
         once it has trained ``patience`` epochs and ``patience_steps`` steps, stops
         training. None: every candidate trains until it stops early.
+    lr_decay : float in (0, 1) or None, default None
+        Each candidate's learning rates are multiplied by this factor whenever its
+        validation loss has not improved for a third of the patience window
+        (``training`` module docstring); the stopping rule is unchanged. None: constant
+        rates.
     verbose : int, default 0
         k > 0: a line to stderr every k epochs (mean training and validation loss over the
         candidates still training, in standardised units; steps so far).
@@ -513,7 +526,7 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
                  fnn_depth=1, residual=True, norm=True, dt_min=1e-2, dt_max=1.0,
                  bound=None, lr=3e-3, ssm_lr=1e-3, weight_decay=0.01, batch_size=64,
                  max_epochs=1000, max_steps=None, min_steps=0, patience=20,
-                 patience_steps=200, val_fraction=0.2, lr_extend=2, lr_race=None,
+                 patience_steps=200, val_fraction=0.2, lr_extend=2, lr_race=None, lr_decay=None,
                  verbose=0, device="auto",
                  random_state=None):
         self.width = width
@@ -539,6 +552,7 @@ class SSMRegressor(SSMArchitecture, NeuralRegressor):
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
         self.lr_race = lr_race
+        self.lr_decay = lr_decay
         self.verbose = verbose
         self.device = device
         self.random_state = random_state
@@ -558,7 +572,7 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
     width, n_layers, n_heads, window, fnn_width, fnn_depth, positional :
         Architecture (``TransformerNetwork``).
     bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, lr_extend, lr_race, verbose, device, random_state :
+    patience_steps, val_fraction, lr_extend, lr_race, lr_decay, verbose, device, random_state :
         As for ``SSMRegressor``.
     """
 
@@ -566,7 +580,8 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
                  fnn_depth=1, positional="sinusoidal", bound=None, lr=3e-3,
                  weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
-                 lr_extend=2, lr_race=None, verbose=0, device="auto", random_state=None):
+                 lr_extend=2, lr_race=None, lr_decay=None, verbose=0, device="auto",
+                 random_state=None):
         self.width = width
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -586,6 +601,7 @@ class TransformerRegressor(TransformerArchitecture, NeuralRegressor):
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
         self.lr_race = lr_race
+        self.lr_decay = lr_decay
         self.verbose = verbose
         self.device = device
         self.random_state = random_state
@@ -612,14 +628,15 @@ class WindowMLP(NeuralRegressor):
     depth : int, default 2
         Hidden layers.
     bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, lr_extend, lr_race, verbose, device, random_state :
+    patience_steps, val_fraction, lr_extend, lr_race, lr_decay, verbose, device, random_state :
         As for ``SSMRegressor``.
     """
 
     def __init__(self, window=None, width=64, *, depth=2, bound=None, lr=3e-3,
                  weight_decay=0.01, batch_size=64, max_epochs=1000, max_steps=None,
                  min_steps=0, patience=20, patience_steps=200, val_fraction=0.2,
-                 lr_extend=2, lr_race=None, verbose=0, device="auto", random_state=None):
+                 lr_extend=2, lr_race=None, lr_decay=None, verbose=0, device="auto",
+                 random_state=None):
         self.window = window
         self.width = width
         self.depth = depth
@@ -635,6 +652,7 @@ class WindowMLP(NeuralRegressor):
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
         self.lr_race = lr_race
+        self.lr_decay = lr_decay
         self.verbose = verbose
         self.device = device
         self.random_state = random_state

@@ -36,7 +36,7 @@ class SelectiveSSMRegressor(SelectiveSSMArchitecture, NeuralRegressor):
     chunk_size : int, default 16
         Chunk length of the chunked scan.
     bound, lr, weight_decay, batch_size, max_epochs, max_steps, min_steps, patience,
-    patience_steps, val_fraction, lr_extend, lr_race, verbose, device, random_state :
+    patience_steps, val_fraction, lr_extend, lr_race, lr_decay, verbose, device, random_state :
         As for ``SSMRegressor``.
     """
 
@@ -44,7 +44,7 @@ class SelectiveSSMRegressor(SelectiveSSMArchitecture, NeuralRegressor):
                  fnn_depth=1, residual=True, norm=True, dt_min=1e-2, dt_max=1.0,
                  scan="sequential", chunk_size=16, bound=None, lr=3e-3, weight_decay=0.01,
                  batch_size=64, max_epochs=1000, max_steps=None, min_steps=0, patience=20,
-                 patience_steps=200, val_fraction=0.2, lr_extend=2, lr_race=None,
+                 patience_steps=200, val_fraction=0.2, lr_extend=2, lr_race=None, lr_decay=None,
                  verbose=0, device="auto",
                  random_state=None):
         self.width = width
@@ -71,6 +71,7 @@ class SelectiveSSMRegressor(SelectiveSSMArchitecture, NeuralRegressor):
         self.val_fraction = val_fraction
         self.lr_extend = lr_extend
         self.lr_race = lr_race
+        self.lr_decay = lr_decay
         self.verbose = verbose
         self.device = device
         self.random_state = random_state

@@ -40,6 +40,13 @@ stopping is on the validation loss, or with ``TrainingConfig.stop_on_metric`` on
 metric (higher is better): the restored weights are those of the first epoch with the
 highest validation metric, and patience counts epochs without a higher one.
 
+Learning-rate decay on a plateau (``TrainingConfig.lr_decay``). A replicate whose validation
+loss has not improved for a third of its patience window (``ceil(patience / 3)`` epochs and
+``patience_steps // 3`` steps) since its best epoch or its last decay has its learning
+rates (and its SSM group's) multiplied by ``lr_decay``; the stopping rule is unchanged, so
+a fit whose loss does not improve after two decays stops as before.
+``ReplicateOutcome.lr_decays`` counts the decays.
+
 Device traffic: the data arrive on the device once; per step nothing is copied between
 host and device; once per epoch the shuffle order goes to the device and the loss values
 (2R numbers, 3R with a metric) come back in one transfer.
@@ -80,6 +87,7 @@ class TrainingConfig:
     stop_on_metric: bool = False  # early stopping on the validation metric (module docstring)
     verbose: int = 0              # k > 0: a progress line to stderr every k epochs
     race_margin: float | None = None  # None: candidates do not race (module docstring)
+    lr_decay: float | None = None     # None: constant rates; else the factor (module docstring)
 
 
 @dataclass
@@ -102,6 +110,7 @@ class ReplicateOutcome:
                                                         # loss, or minus the metric
     diverged_epoch: int | None = None
     stopped_by: str = "cap"                             # "early_stopping", "cap" or "race"
+    lr_decays: int = 0                                  # plateau decays of the rate
 
 
 def parameter_groups(network: torch.nn.Module, config: TrainingConfig) -> list[dict]:
@@ -250,11 +259,16 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
     lrs = [float(config.lr)] * R if lrs is None else [float(v) for v in lrs]
     if len(lrs) != R:
         raise ValueError(f"lrs needs one learning rate per replicate ({R}), got {len(lrs)}")
-    scaled = len(set(lrs)) > 1  # else one rate for all: a plain AdamW step
+    if config.lr_decay is not None and not 0.0 < config.lr_decay < 1.0:
+        raise ValueError(f"lr_decay must be in (0, 1) or None, got {config.lr_decay!r}")
+    # one rate for all and no decay: a plain AdamW step
+    scaled = len(set(lrs)) > 1 or config.lr_decay is not None
     if not scaled:
         config = replace(config, lr=lrs[0])
     rep_lr = torch.tensor(lrs, device=device)
     rep_ssm_lr = rep_lr if config.ssm_lr is None else torch.full_like(rep_lr, config.ssm_lr)
+    decay_epochs, decay_steps = -(-config.patience // 3), config.patience_steps // 3
+    last_decay = [(0, 0)] * R  # per replicate: (epoch, step) of its last decay
     optimizer = _optimizer(network, config, scaled)
     weights = _step_weights(optimizer, rep_lr, rep_ssm_lr) if scaled else None
     generators = [torch.Generator().manual_seed(int(s)) for s in shuffle_seeds]
@@ -329,6 +343,18 @@ def train_replicates(network, loss_fn, X_train, Y_train, X_val, Y_val, shuffle_s
                 keep.append(i)
             else:
                 out.stopped_by = "race"
+        if config.lr_decay is not None:
+            factor = torch.ones(len(active), device=device)
+            for i in keep:
+                out, r = outcomes[active[i]], active[i]
+                since_epoch, since_step = max((out.best_epoch, out.best_step), last_decay[r])
+                if epoch - since_epoch >= decay_epochs and steps - since_step >= decay_steps:
+                    factor[i] = config.lr_decay
+                    last_decay[r] = (epoch, steps)
+                    out.lr_decays += 1
+            if (factor < 1).any():
+                rep_lr, rep_ssm_lr = rep_lr * factor, rep_ssm_lr * factor
+                weights = _step_weights(optimizer, rep_lr, rep_ssm_lr)
         if improved:
             src = torch.tensor(improved, device=device)
             dst = torch.tensor([active[i] for i in improved], device=device)

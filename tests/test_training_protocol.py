@@ -311,3 +311,89 @@ def test_bad_race_margins(value):
     X, y = noisy_data(16)
     with pytest.raises(ValueError, match="lr_race"):
         WindowMLP(width=16, lr=[1e-3, 1e-2], lr_race=value, **FAST).fit(X, y)
+
+
+# -- learning-rate decay on a plateau ------------------------------------------------------
+
+class _Slope:
+    """A stub network of the replicate layout: one scalar ``p`` per replicate, output
+    ``p * x``. With the mean output as the loss, a training batch of ones has loss ``p``
+    and gradient 1, so AdamW (no weight decay on a vector) moves ``p`` by exactly the
+    learning rate per step, and ``train_history`` traces the rate used."""
+
+    @staticmethod
+    def network(R):
+        import torch
+
+        class Slope(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.p = torch.nn.Parameter(torch.zeros(R, 1))
+
+            def forward(self, x):  # (R, b, 1) -> (R, b, 1)
+                return self.p.view(-1, 1, 1) * x
+
+        return Slope()
+
+    @staticmethod
+    def loss(outputs, targets):
+        return outputs.mean(dim=(1, 2))
+
+
+def test_lr_decay_multiplies_a_replicates_rate_after_a_third_of_its_patience():
+    import torch
+
+    ones, zeros = torch.ones(2, 4, 1), torch.zeros(2, 4, 1)
+    # replicate 0 validates on zeros: loss 0 at every epoch, best at epoch 1, a plateau after;
+    # replicate 1 validates on ones: its loss p falls at every epoch, it never decays
+    X_val = torch.stack([zeros[0], ones[1]])
+    config = TrainingConfig(lr=0.1, max_epochs=14, batch_size=4, patience=9, lr_decay=0.5)
+    plateau, falling = train_replicates(_Slope.network(2), _Slope.loss, ones, ones, X_val,
+                                        X_val, [0, 1], config)
+    # patience 9: decays after 3 epochs without improvement (epochs 4 and 7), stop at 10
+    assert plateau.stopped_by == "early_stopping" and plateau.n_epochs == 10
+    assert plateau.lr_decays == 2
+    np.testing.assert_allclose(np.diff(plateau.train_history),
+                               [-0.1] * 4 + [-0.05] * 3 + [-0.025] * 2, rtol=1e-5)
+    assert falling.lr_decays == 0 and falling.n_epochs == 14
+    np.testing.assert_allclose(np.diff(falling.train_history), [-0.1] * 13, rtol=1e-5)
+
+
+def test_lr_decay_waits_for_a_third_of_the_step_patience_too():
+    import torch
+
+    ones = torch.ones(1, 4, 1)
+    # one step per epoch; patience 3 epochs but 12 steps: decays every 4 steps, not every one
+    config = TrainingConfig(lr=0.1, max_epochs=40, batch_size=4, patience=3,
+                            patience_steps=12, lr_decay=0.5)
+    out = train_replicates(_Slope.network(1), _Slope.loss, ones, ones, 0 * ones, 0 * ones,
+                           [0], config)[0]
+    assert out.n_epochs == 13 and out.lr_decays == 2  # decays at epochs 5 and 9
+    np.testing.assert_allclose(np.diff(out.train_history),
+                               [-0.1] * 5 + [-0.05] * 4 + [-0.025] * 3, rtol=1e-5)
+
+
+def test_without_lr_decay_training_is_unchanged_and_decay_is_recorded_on_the_estimator():
+    X, y = noisy_data(64)
+    plain = WindowMLP(width=16, **{**FAST, "lr": 3e-2}, max_epochs=60, patience=6).fit(X, y)
+    same = WindowMLP(width=16, **{**FAST, "lr": 3e-2}, max_epochs=60, patience=6,
+                     lr_decay=None).fit(X, y)
+    np.testing.assert_array_equal(plain.predict(X), same.predict(X))
+    assert plain.lr_decays_ == 0
+    decayed = clone(plain).set_params(lr_decay=0.3).fit(X, y)
+    assert decayed.lr_decays_ >= 1 and decayed.lr_ == 3e-2
+    # the same up to the epoch of the first decay (patience 6: the second epoch without a
+    # better validation loss), to rounding (a decaying fit steps at per-replicate rates);
+    # then the lower rate moves the validation loss by far more than rounding
+    val, ref = decayed.history_["val_loss"], plain.history_["val_loss"]
+    first = next(e for e in range(1, len(val) + 1) if e - int(np.argmin(val[:e])) - 1 >= 2)
+    np.testing.assert_allclose(val[:first], ref[:first], rtol=1e-6)
+    after = min(len(val), len(ref))
+    assert np.max(np.abs(np.subtract(val[first:after], ref[first:after])) / ref[first:after]) > 1e-3
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0, 1.5, -0.5, float("nan"), "x"])
+def test_bad_lr_decays(value):
+    X, y = noisy_data(16)
+    with pytest.raises(ValueError, match="lr_decay"):
+        WindowMLP(width=16, lr_decay=value, **FAST).fit(X, y)
