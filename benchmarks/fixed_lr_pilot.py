@@ -1,13 +1,17 @@
-"""One fixed learning rate per network against a grid chosen per cell, paired cell by cell.
+"""One learning rate per network against a grid chosen per cell, paired cell by cell.
 
     python benchmarks/fixed_lr_pilot.py PILOT_DIR results/decisive
+    python benchmarks/fixed_lr_pilot.py DECAY_DIR results/decisive --label decay
+    python benchmarks/fixed_lr_pilot.py DECAY_DIR results/fixed-lr-pilot --label decay --against fixed
 
-PILOT_DIR holds the cells of benchmarks/fixed_lr_pilot.toml: the decisive study's mixed
-class refitted at n = 689 and 3200 with one rate per network. Each pilot cell is paired
-with the committed cell of the grid study that has the same target, draw, n and replicate
-(their data seeds must agree, or the script stops). Per estimator it prints:
+PILOT_DIR holds the cells of benchmarks/fixed_lr_pilot.toml (or of lr_decay_pilot.toml):
+the decisive study's mixed class refitted at n = 689 and 3200 with one rate per network
+(constant, or decayed on plateaus). Each pilot cell is paired with the cell of the
+reference directory that has the same target, draw, n and replicate (their data seeds must
+agree, or the script stops); ``--label`` and ``--against`` name the two protocols in the
+output (default "fixed" and "grid"). Per estimator it prints:
 
-- per n, the risk ratio fixed / grid: the geometric mean over the draws with a t interval
+- per n, the risk ratio pilot / reference: the geometric mean over the draws with a t interval
   over the per-draw log ratios (estimand: the class, draws random), and how many grid
   cells had chosen the fixed rate themselves;
 - the two-point exponent of each draw, -(log risk at the top n - log risk at the bottom n)
@@ -35,12 +39,15 @@ from nprates.analysis.intervals import t_interval
 KEYS = ["target", "estimator", "n", "draw", "replicate"]
 
 
-def paired_cells(pilot: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
-    """Inner join of the two tables' fitted network cells on KEYS, suffixes _fixed/_grid."""
+def paired_cells(pilot: pd.DataFrame, grid: pd.DataFrame, label: str = "fixed",
+                 against: str = "grid") -> pd.DataFrame:
+    """Inner join of the two tables' fitted network cells on KEYS, suffixes _label/_against."""
+    if label == against:
+        raise ValueError(f"the two protocols need different names, got {label!r} twice")
     def ok(table):
         return table[(table["status"] == "ok") & table["lr"].notna()]
-    pairs = ok(pilot).merge(ok(grid), on=KEYS, suffixes=("_fixed", "_grid"))
-    if not (pairs["data_seed_fixed"] == pairs["data_seed_grid"]).all():
+    pairs = ok(pilot).merge(ok(grid), on=KEYS, suffixes=(f"_{label}", f"_{against}"))
+    if not (pairs[f"data_seed_{label}"] == pairs[f"data_seed_{against}"]).all():
         raise ValueError("pilot and grid cells do not share their data seeds: not a paired design")
     return pairs
 
@@ -60,49 +67,54 @@ def pitman_morgan(a: np.ndarray, b: np.ndarray) -> float:
     return float(2 * stats.t.sf(abs(t), df))
 
 
-def report(pairs: pd.DataFrame) -> str:
+def report(pairs: pd.DataFrame, label: str = "fixed", against: str = "grid") -> str:
+    a, b = label, against
     lines = []
     for estimator, cells in pairs.groupby("estimator"):
-        fixed_rate = cells["lr_fixed"].iloc[0]
-        lines.append(f"{estimator} (fixed rate {fixed_rate:g}; grid as in the grid study)")
-        lines.append("  n      draws  risk fixed/grid [95% t over draws]  grid cells at the fixed rate")
+        rate = cells[f"lr_{a}"].iloc[0]
+        lines.append(f"{estimator} ({a} rate {rate:g}; {b} as in its study)")
+        lines.append(f"  n      draws  risk {a}/{b} [95% t over draws]  {b} cells at the {a} rate")
         for n, at_n in cells.groupby("n"):
-            log_ratio = np.log(at_n["risk_fixed"] / at_n["risk_grid"])
+            log_ratio = np.log(at_n[f"risk_{a}"] / at_n[f"risk_{b}"])
             mean, lo, hi = mean_interval(log_ratio)
-            same = np.isclose(at_n["lr_grid"], fixed_rate, rtol=0.02).sum()
+            same = np.isclose(at_n[f"lr_{b}"], rate, rtol=0.02).sum()
             lines.append(f"  {n:<6d} {len(at_n):5d}  {np.exp(mean):.3f} [{np.exp(lo):.3f}, {np.exp(hi):.3f}]"
                          f"              {same} of {len(at_n)}")
         sizes = sorted(cells["n"].unique())
         bottom, top = sizes[0], sizes[-1]
-        wide = cells.pivot_table(index="draw", columns="n", values=["risk_fixed", "risk_grid"])
+        wide = cells.pivot_table(index="draw", columns="n", values=[f"risk_{a}", f"risk_{b}"])
         wide = wide.dropna()
         span = np.log(top / bottom)
         slope = {how: -(np.log(wide[(f"risk_{how}", top)]) - np.log(wide[(f"risk_{how}", bottom)])) / span
-                 for how in ("fixed", "grid")}
-        diff, lo, hi = mean_interval(slope["fixed"] - slope["grid"])
+                 for how in (a, b)}
+        diff, lo, hi = mean_interval(slope[a] - slope[b])
         lines.append(f"  two-point exponent, n = {bottom} to {top}, {len(wide)} draws:")
-        for how in ("grid", "fixed"):
+        width = max(len(a), len(b))
+        for how in (b, a):
             m, l, h = mean_interval(slope[how])
-            lines.append(f"    {how:5s}  mean {m:.3f} [{l:.3f}, {h:.3f}], between-draw sd {slope[how].std(ddof=1):.3f}")
-        lines.append(f"    fixed - grid  {diff:+.3f} [{lo:+.3f}, {hi:+.3f}]; equal sd (Pitman-Morgan) "
-                     f"p = {pitman_morgan(slope['fixed'].to_numpy(), slope['grid'].to_numpy()):.3f}")
-        secs = cells[["fit_seconds_fixed", "fit_seconds_grid"]].sum()
-        lines.append(f"  fit seconds summed: fixed {secs.iloc[0]:.0f}, grid {secs.iloc[1]:.0f} "
+            lines.append(f"    {how:{width}s}  mean {m:.3f} [{l:.3f}, {h:.3f}], between-draw sd {slope[how].std(ddof=1):.3f}")
+        lines.append(f"    {a} - {b}  {diff:+.3f} [{lo:+.3f}, {hi:+.3f}]; equal sd (Pitman-Morgan) "
+                     f"p = {pitman_morgan(slope[a].to_numpy(), slope[b].to_numpy()):.3f}")
+        secs = cells[[f"fit_seconds_{a}", f"fit_seconds_{b}"]].sum()
+        lines.append(f"  fit seconds summed: {a} {secs.iloc[0]:.0f}, {b} {secs.iloc[1]:.0f} "
                      f"(ratio {secs.iloc[0] / secs.iloc[1]:.2f}; different loads); "
-                     f"mean epochs kept fit: fixed {cells['epochs_fixed'].mean():.0f}, grid {cells['epochs_grid'].mean():.0f}")
+                     f"mean epochs kept fit: {a} {cells[f'epochs_{a}'].mean():.0f}, {b} {cells[f'epochs_{b}'].mean():.0f}")
         lines.append("")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pilot", type=Path, help="results directory of benchmarks/fixed_lr_pilot.toml")
-    parser.add_argument("grid", type=Path, help="the grid study's results directory (results/decisive)")
+    parser.add_argument("pilot", type=Path, help="results directory of benchmarks/fixed_lr_pilot.toml or lr_decay_pilot.toml")
+    parser.add_argument("grid", type=Path, help="the reference results directory (results/decisive)")
+    parser.add_argument("--label", default="fixed", help="the pilot's protocol (default: fixed)")
+    parser.add_argument("--against", default="grid", help="the reference's protocol (default: grid)")
     args = parser.parse_args(argv)
-    pairs = paired_cells(read_results_dir(args.pilot), read_results_dir(args.grid))
+    pairs = paired_cells(read_results_dir(args.pilot), read_results_dir(args.grid), args.label,
+                         args.against)
     if pairs.empty:
         raise SystemExit("no paired cells: run the pilot first")
-    print(report(pairs))
+    print(report(pairs, args.label, args.against))
     return 0
 
 

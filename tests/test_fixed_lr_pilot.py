@@ -47,3 +47,16 @@ def test_pitman_morgan_detects_unequal_paired_variances():
     a = common + 0.3 * rng.normal(size=200)
     assert fixed_lr_pilot.pitman_morgan(a, common + 0.3 * rng.normal(size=200)) > 0.01
     assert fixed_lr_pilot.pitman_morgan(a, 3 * common + 0.3 * rng.normal(size=200)) < 1e-6
+
+
+def test_labels_name_the_protocols_without_changing_the_numbers(tables):
+    default = fixed_lr_pilot.report(fixed_lr_pilot.paired_cells(*tables))
+    named = fixed_lr_pilot.report(fixed_lr_pilot.paired_cells(*tables, "decay", "fixed"),
+                                  "decay", "fixed")
+    assert "risk decay/fixed" in named and "risk fixed/grid" not in named
+    assert "    decay - fixed  " in named
+    numbers = [line.split("]")[0].split("[")[-1] for line in default.splitlines() if "[" in line]
+    assert numbers == [line.split("]")[0].split("[")[-1] for line in named.splitlines()
+                       if "[" in line]
+    with pytest.raises(ValueError, match="different names"):
+        fixed_lr_pilot.paired_cells(*tables, "grid", "grid")
