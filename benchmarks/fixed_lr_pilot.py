@@ -12,8 +12,8 @@ agree, or the script stops); ``--label`` and ``--against`` name the two protocol
 output (default "fixed" and "grid"). Per estimator it prints:
 
 - per n, the risk ratio pilot / reference: the geometric mean over the draws with a t interval
-  over the per-draw log ratios (estimand: the class, draws random), and how many grid
-  cells had chosen the fixed rate themselves;
+  over the per-draw log ratios (estimand: the class, draws random), and in how many pairs
+  both cells kept the same (initial) learning rate;
 - the two-point exponent of each draw, -(log risk at the top n - log risk at the bottom n)
   / log(top / bottom), for both protocols: their class means, the mean paired difference
   with its t interval, and their between-draw standard deviations with the Pitman-Morgan
@@ -71,13 +71,14 @@ def report(pairs: pd.DataFrame, label: str = "fixed", against: str = "grid") -> 
     a, b = label, against
     lines = []
     for estimator, cells in pairs.groupby("estimator"):
-        rate = cells[f"lr_{a}"].iloc[0]
-        lines.append(f"{estimator} ({a} rate {rate:g}; {b} as in its study)")
-        lines.append(f"  n      draws  risk {a}/{b} [95% t over draws]  {b} cells at the {a} rate")
+        rates = cells[f"lr_{a}"].unique()
+        kept = f"rate {rates[0]:g}" if len(rates) == 1 else "rate chosen per cell"
+        lines.append(f"{estimator} ({a} {kept}; {b} as in its study)")
+        lines.append(f"  n      draws  risk {a}/{b} [95% t over draws]  pairs that kept the same rate")
         for n, at_n in cells.groupby("n"):
             log_ratio = np.log(at_n[f"risk_{a}"] / at_n[f"risk_{b}"])
             mean, lo, hi = mean_interval(log_ratio)
-            same = np.isclose(at_n[f"lr_{b}"], rate, rtol=0.02).sum()
+            same = np.isclose(at_n[f"lr_{b}"], at_n[f"lr_{a}"], rtol=0.02).sum()
             lines.append(f"  {n:<6d} {len(at_n):5d}  {np.exp(mean):.3f} [{np.exp(lo):.3f}, {np.exp(hi):.3f}]"
                          f"              {same} of {len(at_n)}")
         sizes = sorted(cells["n"].unique())
