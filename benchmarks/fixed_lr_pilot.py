@@ -12,8 +12,11 @@ agree, or the script stops); ``--label`` and ``--against`` name the two protocol
 output (default "fixed" and "grid"). Per estimator it prints:
 
 - per n, the risk ratio pilot / reference: the geometric mean over the draws with a t interval
-  over the per-draw log ratios (estimand: the class, draws random), and in how many pairs
-  both cells kept the same (initial) learning rate;
+  over the per-draw log ratios (estimand: the class, draws random), in how many pairs
+  both cells kept the same (initial) learning rate, and the risk ratio of the two
+  protocols as one estimator (per pair the cell with the lower validation loss) to the
+  reference, with how often the pilot's cell was chosen; a choice between two fits gains
+  from the better of two training runs as well as from the protocol;
 - the two-point exponent of each draw, -(log risk at the top n - log risk at the bottom n)
   / log(top / bottom), for both protocols: their class means, the mean paired difference
   with its t interval, and their between-draw standard deviations with the Pitman-Morgan
@@ -74,13 +77,20 @@ def report(pairs: pd.DataFrame, label: str = "fixed", against: str = "grid") -> 
         rates = cells[f"lr_{a}"].unique()
         kept = f"rate {rates[0]:g}" if len(rates) == 1 else "rate chosen per cell"
         lines.append(f"{estimator} ({a} {kept}; {b} as in its study)")
-        lines.append(f"  n      draws  risk {a}/{b} [95% t over draws]  pairs that kept the same rate")
+        lines.append(f"  n      draws  risk {a}/{b} [95% t over draws]  pairs that kept the same rate"
+                     f"  risk chosen/{b} [95% t]  {a} chosen")
         for n, at_n in cells.groupby("n"):
             log_ratio = np.log(at_n[f"risk_{a}"] / at_n[f"risk_{b}"])
             mean, lo, hi = mean_interval(log_ratio)
             same = np.isclose(at_n[f"lr_{b}"], at_n[f"lr_{a}"], rtol=0.02).sum()
+            # per pair, the protocol with the lower validation loss: the two as one estimator
+            pick_a = at_n[f"val_loss_{a}"] < at_n[f"val_loss_{b}"]
+            chosen = np.where(pick_a, at_n[f"risk_{a}"], at_n[f"risk_{b}"])
+            c_mean, c_lo, c_hi = mean_interval(np.log(chosen / at_n[f"risk_{b}"]))
             lines.append(f"  {n:<6d} {len(at_n):5d}  {np.exp(mean):.3f} [{np.exp(lo):.3f}, {np.exp(hi):.3f}]"
-                         f"              {same} of {len(at_n)}")
+                         f"              {same} of {len(at_n)}"
+                         f"                    {np.exp(c_mean):.3f} [{np.exp(c_lo):.3f}, {np.exp(c_hi):.3f}]"
+                         f"  {pick_a.sum()} of {len(at_n)}")
         sizes = sorted(cells["n"].unique())
         bottom, top = sizes[0], sizes[-1]
         wide = cells.pivot_table(index="draw", columns="n", values=[f"risk_{a}", f"risk_{b}"])

@@ -7,9 +7,9 @@ docs/results.md is prose written by hand around blocks that this script writes: 
 between ``<!-- begin NAME -->`` and ``<!-- end NAME -->``. The ``fit`` and ``compare``
 blocks are the verbatim output of ``nprates fit results/published`` and ``nprates compare
 results/published ssm transformer``; the other blocks are tables computed here from the
-same results directory with the same fits. The ``decisive`` block is ``nprates compare
-results/decisive ssm transformer`` (with ``--partial`` while the study is being run in
-pieces) and the ``freshrecovery`` block the recovery table of results/recovery. It
+same results directory with the same fits. The ``decisive`` and ``decisive2`` blocks are
+``nprates compare results/decisive ssm transformer`` and the same of results/decisive2
+(with ``--partial`` while cells are missing) and the ``freshrecovery`` block the recovery table of results/recovery. It
 also refreshes docs/zoo.md's blocks from results/zoo: ``zoofit``, the verbatim ``nprates
 fit results/zoo`` (``--partial`` while cells are missing), ``zootable``, each family's
 exponent, verdict and risk against the Transformer's at the largest n, and ``zoocost``,
@@ -41,6 +41,7 @@ from nprates.cli import main as cli
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results" / "published"
 DECISIVE = ROOT / "results" / "decisive"
+DECISIVE2 = ROOT / "results" / "decisive2"
 RECOVERY = ROOT / "results" / "recovery"
 ZOO = ROOT / "results" / "zoo"
 DOC = ROOT / "docs" / "results.md"
@@ -312,16 +313,19 @@ def blocks() -> dict:
         "recovery": recovery_block(table, "No published cell carries selection recovery yet."),
         "freshrecovery": recovery_block(read_results_dir(RECOVERY),
                                         "No cell of results/recovery has finished yet."),
-        "decisive": decisive_block(),
+        "decisive": decisive_block(DECISIVE),
+        "decisive2": decisive_block(DECISIVE2),
     }
 
 
-def decisive_block() -> str:
-    """``nprates compare results/decisive ssm transformer`` (``--partial`` while cells are
-    missing), or, while too few sizes have finished for a comparison, how many cells have
-    and the command's own reason."""
-    argv = ["compare", relative(DECISIVE), "ssm", "transformer"]
-    if complete(DECISIVE):
+def decisive_block(where: Path) -> str:
+    """``nprates compare WHERE ssm transformer`` (``--partial`` while cells are missing),
+    or, while too few sizes have finished for a comparison, how many cells have and the
+    command's own reason; before the first cell, a line saying so."""
+    if not (where / "cells").is_dir() or not any((where / "cells").glob("*.json")):
+        return f"No cell of {relative(where)} has finished yet."
+    argv = ["compare", relative(where), "ssm", "transformer"]
+    if complete(where):
         return text_block(cli_output(*argv))
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
@@ -433,7 +437,7 @@ def complete(path: Path) -> bool:
     return not load_results(path).attrs.get("incomplete")
 
 
-BLOCK = re.compile(r"(<!-- begin (?P<name>[a-z]+) -->\n)(?P<body>(?:.*?\n)?)(<!-- end (?P=name) -->)",
+BLOCK = re.compile(r"(<!-- begin (?P<name>[a-z0-9]+) -->\n)(?P<body>(?:.*?\n)?)(<!-- end (?P=name) -->)",
                    re.S)
 
 
