@@ -838,9 +838,13 @@ def plan_comparison(results: pd.DataFrame, a: str, b: str, *, margin: float = 0.
     designs = designs.sort_values(["reached", "seconds"], ascending=[False, True],
                                   ignore_index=True)
     reached = bool(designs["reached"].any())
-    if not reached and not designs.empty:  # within the budget, the most decisive design
-        key = designs["power"] if width is None else -designs["half_width"]
-        designs = designs.iloc[np.argsort(-key.to_numpy(), kind="stable")].reset_index(drop=True)
+    if not reached and not designs.empty:  # within the budget, the most decisive design:
+        # the largest power, then (all powers 0 when no half-width is below the margin) the
+        # smallest half-width
+        half = designs["half_width"].to_numpy()
+        order = (np.lexsort((half, -designs["power"].to_numpy())) if width is None
+                 else np.argsort(half, kind="stable"))
+        designs = designs.iloc[order].reset_index(drop=True)
     if not designs.empty:
         best = designs.iloc[0]
         sel, R, d = list(best["sizes"]), int(best["replicates"]), int(best["draws"])

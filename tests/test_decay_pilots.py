@@ -66,3 +66,27 @@ def test_the_pilots_change_only_the_learning_rate_protocol():
     for study in (decay, grid_decay):
         assert study["seed"] == decisive["seed"] and study["name"] == decisive["name"]
         assert study["targets"]["mixed"] == decisive["targets"]["mixed"]
+
+
+def test_second_decisive_study_changes_only_the_seed_the_ssms_decay_and_its_draws():
+    from nprates.analysis.planning import plan_comparison
+    from nprates.studies import Study
+
+    first = Study.from_toml(ROOT / "examples" / "decisive.toml")
+    second = Study.from_toml(ROOT / "examples" / "decisive2.toml")
+    a, b = first.to_dict(), second.to_dict()
+    assert b["seed"] != a["seed"]  # fresh functions: no pilot function is measured again
+    assert b["estimators"]["ssm"]["params"] == {**a["estimators"]["ssm"]["params"],
+                                                "lr_decay": 0.3}
+    assert b["estimators"]["transformer"] == a["estimators"]["transformer"]
+    assert b["estimators"]["oracle"] == a["estimators"]["oracle"]
+    same = ("noise", "length", "sizes", "replicates", "test_size", "device", "targets")
+    assert {k: b[k] for k in same} == {k: a[k] for k in same}
+    # its draws are the planner's, from the grid study's 16 complete draws per class
+    pilot = read_results_dir(ROOT / "results" / "decisive")
+    assert len(pilot) == 2 * 16 * 3 * 3
+    plan = plan_comparison(pilot, "ssm", "transformer", margin=0.1, power=0.8,
+                           sizes=list(second.sizes), targets=sorted(second.targets),
+                           estimators=["oracle"], budget_seconds=20 * 3600)
+    assert (plan.draws, plan.replicates, plan.sizes) == (second.target_draws, 1,
+                                                         list(second.sizes))

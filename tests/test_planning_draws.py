@@ -42,6 +42,22 @@ def test_plan_comparison_prefers_draws_over_replicates():
         plan_comparison(t, "a", "b", power=1.5)
 
 
+def test_a_budget_below_any_power_gets_the_narrowest_interval():
+    """When no design within the budget has any TOST power (every half-width above the
+    margin), the plan is the one with the narrowest class interval, not the cheapest."""
+    t = simulate_curves({"a": 0.6, "b": 0.6}, replicates=2, noise=0.6, seed=2, draws=4,
+                        draw_sd=0.4)
+    t["fit_seconds"] = t["n"] / 100.0
+    free = plan_comparison(t, "a", "b", margin=0.1, power=0.8)
+    tight = plan_comparison(t, "a", "b", margin=0.1, power=0.8,
+                            budget_seconds=free.seconds / 8)
+    assert not tight.reached and (tight.designs["power"] == 0).all()
+    chosen = tight.designs.iloc[0]
+    assert chosen["half_width"] == tight.designs["half_width"].min()
+    assert (tight.draws, tight.replicates) == (int(chosen["draws"]), int(chosen["replicates"]))
+    assert tight.replicates == 1  # between-draw variance dominates: draws, not replicates
+
+
 def test_t_max_auto_follows_the_largest_n_and_range_warnings(tmp_path):
     from nprates.cli import main
     from nprates.studies import Study
