@@ -17,6 +17,9 @@ output (default "fixed" and "grid"). Per estimator it prints:
   protocols as one estimator (per pair the cell with the lower validation loss) to the
   reference, with how often the pilot's cell was chosen; a choice between two fits gains
   from the better of two training runs as well as from the protocol;
+- per n, the median over the pairs' cells of the optimisation gap (training MSE minus the
+  noise variance) over the risk, for each protocol (above 0.5 the fits' rule calls a size
+  optimisation-limited);
 - the two-point exponent of each draw, -(log risk at the top n - log risk at the bottom n)
   / log(top / bottom), for both protocols: their class means, the mean paired difference
   with its t interval, and their between-draw standard deviations with the Pitman-Morgan
@@ -91,6 +94,10 @@ def report(pairs: pd.DataFrame, label: str = "fixed", against: str = "grid") -> 
                          f"              {same} of {len(at_n)}"
                          f"                    {np.exp(c_mean):.3f} [{np.exp(c_lo):.3f}, {np.exp(c_hi):.3f}]"
                          f"  {pick_a.sum()} of {len(at_n)}")
+        gaps = ", ".join(f"n = {n}: {np.median(at_n[f'opt_gap_{a}'] / at_n[f'risk_{a}']):.2f} / "
+                         f"{np.median(at_n[f'opt_gap_{b}'] / at_n[f'risk_{b}']):.2f}"
+                         for n, at_n in cells.groupby("n"))
+        lines.append(f"  median optimisation gap / risk, {a} / {b}: {gaps}")
         sizes = sorted(cells["n"].unique())
         bottom, top = sizes[0], sizes[-1]
         wide = cells.pivot_table(index="draw", columns="n", values=[f"risk_{a}", f"risk_{b}"])
