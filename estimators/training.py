@@ -44,7 +44,8 @@ Learning-rate decay on a plateau (``TrainingConfig.lr_decay``). A replicate whos
 loss has not improved for a third of its patience window (``ceil(patience / 3)`` epochs and
 ``patience_steps // 3`` steps) since its best epoch or its last decay has its learning
 rates (and its SSM group's) multiplied by ``lr_decay``; the stopping rule is unchanged, so
-a fit whose loss does not improve after two decays stops as before.
+a fit whose loss does not improve after (at most) two decays stops as before. Without a
+validation split nothing decays.
 ``ReplicateOutcome.lr_decays`` counts the decays.
 
 Device traffic: the data arrive on the device once; per step nothing is copied between
