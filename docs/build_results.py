@@ -319,23 +319,32 @@ def blocks() -> dict:
 
 
 def decisive_block(where: Path) -> str:
-    """``nprates compare WHERE ssm transformer`` (``--partial`` while cells are missing),
-    or, while too few sizes have finished for a comparison, how many cells have and the
-    command's own reason; before the first cell, a line saying so."""
+    """``nprates compare WHERE ssm transformer`` (``--partial`` while cells are missing);
+    where the command finds nothing it can compare, its own words: while cells are
+    missing (they count the finished cells) alone; once the study is complete (too few
+    sizes off the plateau) followed by the secondary analysis declared for that case,
+    the same command with ``--keep-plateau``. Before the first cell, a line saying so."""
     if not (where / "cells").is_dir() or not any((where / "cells").glob("*.json")):
         return f"No cell of {relative(where)} has finished yet."
-    argv = ["compare", relative(where), "ssm", "transformer"]
-    if complete(where):
-        return text_block(cli_output(*argv))
+    finished = complete(where)
+    argv = ["compare", relative(where), "ssm", "transformer", *([] if finished else ["--partial"])]
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         try:
-            return text_block(cli_output(*argv, "--partial"))
+            return text_block(cli_output(*argv))
         except RuntimeError:
             pass
     lines = [line.removeprefix("nprates compare: ") for line in err.getvalue().splitlines()]
-    return ("No comparison yet: `nprates " + " ".join(argv) + " --partial` says\n\n"
-            + text_block("\n".join(lines)))
+    if not finished:
+        return f"No comparison yet: `nprates {' '.join(argv)}` says\n\n" + text_block("\n".join(lines))
+    secondary = [*argv, "--keep-plateau"]
+    with contextlib.redirect_stderr(io.StringIO()):
+        kept = text_block(cli_output(*secondary))
+    return (f"No comparison by the study's rule: the study is complete, and `nprates "
+            f"{' '.join(argv)}` says\n\n" + text_block("\n".join(lines))
+            + f"\n\nThe secondary analysis declared before the study finished, `nprates "
+            f"{' '.join(secondary)}`, which also compares sizes the rule calls plateau or "
+            f"optimisation-limited (not the verdict):\n\n" + kept)
 
 
 def zoo_blocks() -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -64,11 +65,16 @@ def test_caps_and_plateaus_leave_the_fits_clean(table):
             assert max(fit.excluded_sizes) < min(fit.sizes), (target, estimator)
 
 
-def test_the_page_quotes_the_cells_and_the_readme_links_it():
+def build_results():
     spec = importlib.util.spec_from_file_location("build_results",
                                                   ROOT / "docs" / "build_results.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
+    return build
+
+
+def test_the_page_quotes_the_cells_and_the_readme_links_it():
+    build = build_results()
     assert build.main(["--check"]) == 0
     page = (ROOT / "docs" / "results.md").read_text()
     for figure in ("results-rates.png", "results-exponents.png"):
@@ -96,3 +102,34 @@ def test_the_report_title_page_has_no_overlapping_text(tmp_path):
     text = " ".join(t for _, t in boxes)
     assert "SSMRegressor (width=rate(c=4, min=12, max=64, multiple=4)" in text
     assert "on the exponent page" in text  # 12 rows do not fit under these settings
+
+
+@pytest.mark.parametrize("finished", [False, True])
+def test_a_decisive_block_quotes_why_there_is_no_comparison(monkeypatch, finished):
+    """A study whose sizes leave no common range: the block quotes the command's reason
+    and asks --partial only of an unfinished study; a finished one is followed by the
+    declared secondary analysis (--keep-plateau), labelled as not the verdict."""
+    build = build_results()
+    asked = []
+
+    def compare(*argv):
+        asked.append(argv)
+        if "--keep-plateau" in argv:
+            return "paired slope over n = 689, 1485, 3200\n"
+        print("nprates compare: error: a common range needs >= 3 sizes", file=sys.stderr)
+        raise RuntimeError("exited with 2")
+
+    monkeypatch.setattr(build, "complete", lambda where: finished)
+    monkeypatch.setattr(build, "cli_output", compare)
+    block = build.decisive_block(ROOT / "results" / "decisive2")
+    argv = ("compare", "results/decisive2", "ssm", "transformer")
+    reason = "```text\nerror: a common range needs >= 3 sizes\n```"
+    if finished:
+        assert asked == [argv, argv + ("--keep-plateau",)]
+        assert block.startswith("No comparison by the study's rule: the study is complete")
+        first, second = block.split("The secondary analysis declared")
+        assert first.rstrip().endswith(reason) and "(not the verdict)" in second
+        assert second.endswith("```text\npaired slope over n = 689, 1485, 3200\n```")
+    else:
+        assert asked == [argv + ("--partial",)]
+        assert block.startswith("No comparison yet:") and block.endswith(reason)
