@@ -9,7 +9,9 @@ blocks are the verbatim output of ``nprates fit results/published`` and ``nprate
 results/published ssm transformer``; the other blocks are tables computed here from the
 same results directory with the same fits. The ``decisive`` and ``decisive2`` blocks are
 ``nprates compare results/decisive ssm transformer`` and the same of results/decisive2
-(with ``--partial`` while cells are missing) and the ``freshrecovery`` block the recovery table of results/recovery. It
+(with ``--partial`` while cells are missing), ``decisive2cost`` the fit seconds and
+CPU-hours of results/decisive2 so far with its projected total, and the ``freshrecovery``
+block the recovery table of results/recovery. It
 also refreshes docs/zoo.md's blocks from results/zoo: ``zoofit``, the verbatim ``nprates
 fit results/zoo`` (``--partial`` while cells are missing), ``zootable``, each family's
 exponent, verdict and risk against the Transformer's at the largest n, and ``zoocost``,
@@ -315,6 +317,7 @@ def blocks() -> dict:
                                         "No cell of results/recovery has finished yet."),
         "decisive": decisive_block(DECISIVE),
         "decisive2": decisive_block(DECISIVE2),
+        "decisive2cost": cost_block(DECISIVE2),
     }
 
 
@@ -347,6 +350,17 @@ def decisive_block(where: Path) -> str:
             f"optimisation-limited (not the verdict):\n\n" + kept)
 
 
+def cost_block(where: Path) -> str:
+    """``study_cost`` of the results directory ``where``; before its first cell, a line
+    saying so."""
+    from nprates.studies import Study, load_results
+
+    table = load_results(where) if (where / "study.toml").exists() else None
+    if table is None or table.empty:
+        return f"No cell of {relative(where)} has finished yet."
+    return study_cost(table, Study.from_toml(where / "study.toml"), label="estimator")
+
+
 def zoo_blocks() -> dict:
     """Every quoted block of docs/zoo.md, by name: the verbatim ``nprates fit`` of
     results/zoo, the families' table and the cost table, the first two labelled interim
@@ -365,17 +379,18 @@ def zoo_blocks() -> dict:
     state = "" if not missing else (
         f"**Interim, not the study's result:** {missing.removeprefix('incomplete: ').split(';')[0]}.\n\n")
     return {"zoofit": state + text_block(fit_text), "zootable": state + zoo_table(table, study),
-            "zoocost": zoo_cost(table, study)}
+            "zoocost": study_cost(table, study)}
 
 
-def zoo_cost(table: pd.DataFrame, study) -> str:
-    """Median fit seconds per family and n over the finished cells, the CPU-hours spent,
-    and the whole study's cost projected from the functions whose cells have all
-    finished (the mean cost of a (class, function) times the number of them)."""
+def study_cost(table: pd.DataFrame, study, label: str = "family") -> str:
+    """Median fit seconds per estimator (``label`` heads their column) and n over the
+    finished cells, the CPU-hours spent, and the whole study's cost projected from the
+    functions whose cells have all finished (the mean cost of a (class, function) times
+    the number of them)."""
     sizes = [int(n) for n in study.sizes]
     seconds = table.pivot_table(index="estimator", columns="n", values="fit_seconds",
                                 aggfunc="median")
-    lines = ["| family | " + " | ".join(f"n = {n}" for n in sizes) + " | cells | CPU h |",
+    lines = [f"| {label} | " + " | ".join(f"n = {n}" for n in sizes) + " | cells | CPU h |",
              "|---|" + "---|" * (len(sizes) + 2)]
     for estimator in study.estimators:
         if estimator not in seconds.index:
