@@ -322,11 +322,12 @@ def blocks() -> dict:
 
 
 def decisive_block(where: Path) -> str:
-    """``nprates compare WHERE ssm transformer`` (``--partial`` while cells are missing);
-    where the command finds nothing it can compare, its own words: while cells are
-    missing (they count the finished cells) alone; once the study is complete (too few
-    sizes off the plateau) followed by the secondary analysis declared for that case,
-    the same command with ``--keep-plateau``. Before the first cell, a line saying so."""
+    """``nprates compare WHERE ssm transformer``, with ``--partial`` while cells are missing.
+
+    Where the command finds nothing it can compare, the block quotes its reason instead.
+    Once the study is complete, that reason is followed by the secondary analysis declared
+    for that case: the same command with ``--keep-plateau``. Before the first cell, a line
+    saying so."""
     if not (where / "cells").is_dir() or not any((where / "cells").glob("*.json")):
         return f"No cell of {relative(where)} has finished yet."
     finished = complete(where)
@@ -339,7 +340,8 @@ def decisive_block(where: Path) -> str:
             pass
     lines = [line.removeprefix("nprates compare: ") for line in err.getvalue().splitlines()]
     if not finished:
-        return f"No comparison yet: `nprates {' '.join(argv)}` says\n\n" + text_block("\n".join(lines))
+        return (f"No comparison yet: `nprates {' '.join(argv)}` says\n\n"
+                + text_block("\n".join(lines)))
     secondary = [*argv, "--keep-plateau"]
     with contextlib.redirect_stderr(io.StringIO()):
         kept = text_block(cli_output(*secondary))
@@ -350,15 +352,24 @@ def decisive_block(where: Path) -> str:
             f"optimisation-limited (not the verdict):\n\n" + kept)
 
 
-def cost_block(where: Path) -> str:
-    """``study_cost`` of the results directory ``where``; before its first cell, a line
-    saying so."""
+def finished_cells(where: Path):
+    """``(table, study)``: the finished cells of the results directory ``where`` and its
+    study; None before its first cell."""
     from nprates.studies import Study, load_results
 
     table = load_results(where) if (where / "study.toml").exists() else None
     if table is None or table.empty:
+        return None
+    return table, Study.from_toml(where / "study.toml")
+
+
+def cost_block(where: Path) -> str:
+    """``study_cost`` of the results directory ``where``; before its first cell, a line
+    saying so."""
+    found = finished_cells(where)
+    if found is None:
         return f"No cell of {relative(where)} has finished yet."
-    return study_cost(table, Study.from_toml(where / "study.toml"), label="estimator")
+    return study_cost(*found, label="estimator")
 
 
 def zoo_blocks() -> dict:
@@ -366,13 +377,12 @@ def zoo_blocks() -> dict:
     results/zoo, the families' table and the cost table, the first two labelled interim
     while cells are missing; while no cell has finished, a line saying so."""
     from nprates.analysis.completeness import incomplete
-    from nprates.studies import Study, load_results
 
-    table = load_results(ZOO) if (ZOO / "study.toml").exists() else None
-    if table is None or table.empty:
-        none = "No cell of results/zoo has finished yet."
+    found = finished_cells(ZOO)
+    if found is None:
+        none = f"No cell of {relative(ZOO)} has finished yet."
         return {"zoofit": none, "zootable": none, "zoocost": none}
-    study = Study.from_toml(ZOO / "study.toml")
+    table, study = found
     missing = incomplete(table)
     with contextlib.redirect_stderr(io.StringIO()):  # the partial-results warning
         fit_text = cli_output("fit", relative(ZOO), *(["--partial"] if missing else []))
