@@ -59,6 +59,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .formatting import wrap
+from .layout import InsufficientData
 from .rates import fit_rate
 from .simulate import simulate_curves
 
@@ -647,31 +649,46 @@ class SimulatedStudy:
 # --------------------------------------------------------------------------- comparisons
 
 def comparison_components(results: pd.DataFrame, a: str, b: str, targets=None,
-                          level: float = 0.95) -> pd.DataFrame:
+                          level: float = 0.95, skip_uncomparable: bool = False):
     """Variance components of the paired difference of exponents, per target.
 
     From ``compare_rates`` on the common off-plateau range: between (variance of the
     per-draw difference around the class's), cell_var (within-cell variance of the log
-    risk ratio), sizes (the common range), n_draws, difference (class estimate), se
-    (its class standard error). A table with one draw has no between component (NaN).
+    risk ratio), sizes (the common range), n_draws, replicates (the pilot's successful
+    replicates per draw and size, median), difference (class estimate), se (its class
+    standard error). A table with one draw has no between component (NaN).
+
+    A target on which a and b have no common range raises ``InsufficientData``; with
+    ``skip_uncomparable`` it is left out instead. Returns ``(components, skipped)``,
+    skipped a list of (target, reason).
     """
     from .compare import compare_rates
     from .variance_components import slope_components
 
     df = _selected_rows(results, targets, [a, b])
-    rows = []
+    rows, skipped = [], []
     for tgt in sorted(df["target"].unique()):
-        c = compare_rates(df, a, b, target=tgt, level=level, n_boot=200)
-        lay_fit = c.fit_a
+        try:
+            c = compare_rates(df, a, b, target=tgt, level=level, n_boot=200)
+        except InsufficientData as exc:
+            if not skip_uncomparable:
+                raise
+            skipped.append((tgt, str(exc)))
+            continue
         comp = c.variance if c.variance else None
         if comp is None:  # one draw: the cell variance of the conditional estimand
             comp = {"between": math.nan}
         cell = _cell_var(df, a, b, tgt, c.sizes, slope_components)
+        mine = df[(df["target"] == tgt) & (df["estimator"] == str(a))
+                  & (df["status"] == "ok") & df["n"].isin(c.sizes)]
+        reps = mine.groupby(["draw", "n"] if "draw" in mine else ["n"]).size()
         rows.append({"target": tgt, "between": comp["between"], "cell_var": cell,
-                     "sizes": list(c.sizes), "n_draws": lay_fit.n_draws,
+                     "sizes": list(c.sizes), "n_draws": c.fit_a.n_draws,
+                     "replicates": max(1, int(round(float(reps.median())))),
                      "difference": c.difference, "se": c.se})
-    return pd.DataFrame(rows, columns=["target", "between", "cell_var", "sizes", "n_draws",
-                                       "difference", "se"])
+    comps = pd.DataFrame(rows, columns=["target", "between", "cell_var", "sizes", "n_draws",
+                                        "replicates", "difference", "se"])
+    return comps, skipped
 
 
 def _cell_var(df, a, b, target, sizes, slope_components) -> float:
@@ -719,7 +736,10 @@ class ComparisonPlan:
     seconds (predicted compute of the whole design: every estimator costed, every
     target); designs (DataFrame of the designs compared: the cheapest number of draws
     for every size set x replicates, with sizes, replicates, draws, seconds, worst
-    power / half-width); reached (some design meets the goal within max_draws).
+    power / half-width); reached (some design meets the goal within max_draws);
+    pilot_design (per target: the pilot's own draws x replicates at its common range, and
+    the se, half-width and power that design has under the components it measured);
+    skipped (the (target, reason) pairs left out because a and b have no common range).
     """
 
     a: str
@@ -738,6 +758,8 @@ class ComparisonPlan:
     estimators: list
     designs: pd.DataFrame
     reached: bool
+    pilot_design: pd.DataFrame
+    skipped: list = field(default_factory=list)
     budget_seconds: float = math.nan
 
     def summary(self) -> str:
@@ -749,8 +771,8 @@ class ComparisonPlan:
                  f"design: {self.draws} target draws x {self.replicates} replicate(s) at n = "
                  f"{', '.join(map(str, self.sizes))} ({'reached' if self.reached else 'NOT reached'})",
                  f"estimators costed: {', '.join(self.estimators)}",
-                 f"predicted compute: {self.seconds:.0f} s ({self.seconds / 3600:.2f} CPU h, "
-                 f"at the pilot's cost per cell)", "-" * 78,
+                 f"predicted compute: {self.seconds:.0f} s ({self.seconds / 3600:.2f} CPU h "
+                 f"for the targets planned, at the pilot's cost per cell)", "-" * 78,
                  "variance components of the paired difference (pilot, common range):"]
         comp = self.components.assign(sizes=[",".join(map(str, s))
                                              for s in self.components["sizes"]])
@@ -758,6 +780,14 @@ class ComparisonPlan:
         lines += ["-" * 78, "predicted for the design, per target:"]
         lines += self.predicted.to_string(index=False,
                                           float_format=lambda v: f"{v:.4f}").splitlines()
+        lines += ["-" * 78, "the pilot's own design, with the power it had (components as "
+                  "measured):"]
+        own = self.pilot_design.assign(sizes=[",".join(map(str, s))
+                                              for s in self.pilot_design["sizes"]])
+        lines += own.to_string(index=False, float_format=lambda v: f"{v:.4f}").splitlines()
+        for t, why in self.skipped:
+            lines += wrap(f"not planned, as the comparison cannot be made on the pilot: {t}: "
+                          f"{why}", "    ")
         lines += ["-" * 78, "designs compared (per size set x replicates: the fewest draws "
                   "reaching the goal, else the most within the budget):"]
         shown = self.designs.assign(sizes=[",".join(map(str, s)) for s in self.designs["sizes"]])
@@ -772,7 +802,8 @@ class ComparisonPlan:
 def plan_comparison(results: pd.DataFrame, a: str, b: str, *, margin: float = 0.1,
                     power=0.8, width=None, sizes=None, targets=None, estimators=None,
                     replicates=(1, 2, 3, 5), max_draws: int = 1000, min_sizes: int = 3,
-                    level: float = 0.95, budget_seconds=None) -> ComparisonPlan:
+                    level: float = 0.95, budget_seconds=None,
+                    skip_uncomparable: bool = False) -> ComparisonPlan:
     """Target draws, replicates and sizes that decide a class comparison at least cost.
 
     results : the pilot (e.g. results/published): its common-range variance components
@@ -787,6 +818,8 @@ def plan_comparison(results: pd.DataFrame, a: str, b: str, *, margin: float = 0.
         fewest sizes of a design (spread over the range, ends included).
     budget_seconds : when no design reaching the goal fits it, the design of largest
         worst-target power (smallest half-width) within it is chosen (``reached`` False).
+    skip_uncomparable : plan the other targets when a and b have no common range on one
+        (listed in ``skipped``) instead of raising ``InsufficientData``.
     """
     level = _check_level(level)
     if width is None and power is None:
@@ -797,7 +830,10 @@ def plan_comparison(results: pd.DataFrame, a: str, b: str, *, margin: float = 0.
         raise ValueError(f"margin must be positive, got {margin}")
     if width is not None and not width > 0:
         raise ValueError(f"width must be positive, got {width}")
-    comp = comparison_components(results, a, b, targets, level)
+    comp, skipped = comparison_components(results, a, b, targets, level, skip_uncomparable)
+    if comp.empty:
+        raise InsufficientData(f"no target has a common range of {a!r} and {b!r} to plan "
+                               f"from: " + "; ".join(why for _, why in skipped))
     ests = [a, b] + [e for e in (estimators or []) if e not in (a, b)]
     cost = CostModel.from_results(_selected_rows(results, targets, ests))
     lowest = max(min(s) for s in comp["sizes"])
@@ -856,10 +892,17 @@ def plan_comparison(results: pd.DataFrame, a: str, b: str, *, margin: float = 0.
                               "half_width": [float(p["half_width"]) for p in preds],
                               "power": [float(p["power"]) for p in preds]})
     per_draw = float(sum(cost.seconds(e, np.asarray(sel)).sum() for e in ests))
+    own = [design_power(s, r, d, tb, cv, margin, level) for s, r, d, tb, cv in
+           zip(comp["sizes"], comp["replicates"], comp["n_draws"], between, cell)]
+    pilot_design = pd.DataFrame({"target": comp["target"], "draws": comp["n_draws"],
+                                 "replicates": comp["replicates"], "sizes": comp["sizes"],
+                                 "se": [float(p["se"]) for p in own],
+                                 "half_width": [float(p["half_width"]) for p in own],
+                                 "power": [float(p["power"]) for p in own]})
     return ComparisonPlan(a=str(a), b=str(b), goal="width" if width is not None else "power",
                           margin=float(margin), power=math.nan if power is None else float(power),
                           width=math.nan if width is None else float(width), level=level,
                           components=comp, sizes=[int(v) for v in sel], replicates=R, draws=d,
                           predicted=predicted, seconds=d * R * len(comp) * per_draw,
                           estimators=ests, designs=designs, reached=reached,
-                          budget_seconds=budget)
+                          pilot_design=pilot_design, skipped=skipped, budget_seconds=budget)

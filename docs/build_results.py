@@ -10,7 +10,9 @@ results/published ssm transformer``; the other blocks are tables computed here f
 same results directory with the same fits. The ``decisive`` and ``decisive2`` blocks are
 ``nprates compare results/decisive ssm transformer`` and the same of results/decisive2
 (with ``--partial`` while cells are missing), ``decisive2cost`` the fit seconds and
-CPU-hours of results/decisive2 so far with its projected total, and the ``freshrecovery``
+CPU-hours of results/decisive2 so far with its projected total, ``decisive2plan`` ``nprates
+plan`` with results/decisive2 as its pilot (the power the study's design had and the design
+that would decide), and the ``freshrecovery``
 block the recovery table of results/recovery. It
 also refreshes docs/zoo.md's blocks from results/zoo: ``zoofit``, the verbatim ``nprates
 fit results/zoo`` (``--partial`` while cells are missing), ``zootable``, each family's
@@ -318,6 +320,7 @@ def blocks() -> dict:
         "decisive": decisive_block(DECISIVE),
         "decisive2": decisive_block(DECISIVE2),
         "decisive2cost": cost_block(DECISIVE2),
+        "decisive2plan": plan_block(DECISIVE2),
     }
 
 
@@ -350,6 +353,25 @@ def decisive_block(where: Path) -> str:
             + f"\n\nThe secondary analysis declared before the study finished, `nprates "
             f"{' '.join(secondary)}`, which also compares sizes the rule calls plateau or "
             f"optimisation-limited (not the verdict):\n\n" + kept)
+
+
+def plan_block(where: Path) -> str:
+    """``nprates plan WHERE/study.toml --compare ssm transformer --pilot WHERE``: for each
+    class the study can compare, the power its own design had under the variance components
+    it measured and the design that would reach the default goal; where it can compare no
+    class, the command's reason. Before the first cell, a line saying so."""
+    if finished_cells(where) is None:
+        return f"No cell of {relative(where)} has finished yet."
+    argv = ["plan", relative(where / "study.toml"), "--compare", "ssm", "transformer",
+            "--pilot", relative(where)]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            return text_block(cli_output(*argv))
+        except RuntimeError:
+            pass
+    lines = [line.removeprefix("nprates plan: ") for line in err.getvalue().splitlines()]
+    return f"No plan: `nprates {' '.join(argv)}` says\n\n" + text_block("\n".join(lines))
 
 
 def finished_cells(where: Path):

@@ -109,3 +109,77 @@ def test_decisive_study_is_the_plan_from_the_published_cells():
     assert (plan.draws, plan.replicates, plan.sizes) == (study.target_draws, 1,
                                                          list(study.sizes))
     assert plan.seconds <= 20 * 3600
+
+
+def _two_target_pilot():
+    """Pilot curves of a and b on 'long' (5 sizes, 6 draws x 2 replicates) and 'short'
+    (2 sizes: no common range of 3 sizes to compare on)."""
+    import pandas as pd
+
+    long = simulate_curves({"a": 0.6, "b": 0.6}, sizes=[100, 200, 400, 800, 1600],
+                           replicates=2, noise=0.2, seed=3, draws=6, draw_sd=0.1,
+                           target="long")
+    short = simulate_curves({"a": 0.6, "b": 0.6}, sizes=[100, 1600], replicates=2,
+                            noise=0.2, seed=4, draws=6, draw_sd=0.1, target="short")
+    t = pd.concat([long, short], ignore_index=True)
+    t["fit_seconds"] = t["n"] / 100.0
+    return t
+
+
+def test_plan_leaves_out_a_target_it_cannot_compare_and_states_the_pilots_power():
+    from nprates.analysis import InsufficientData
+
+    t = _two_target_pilot()
+    with pytest.raises(InsufficientData, match="'short'"):
+        plan_comparison(t, "a", "b", margin=0.1, power=0.8)
+    plan = plan_comparison(t, "a", "b", margin=0.1, power=0.8, skip_uncomparable=True)
+    assert [name for name, _ in plan.skipped] == ["short"]
+    assert plan.predicted["target"].tolist() == ["long"]
+    text = plan.summary()
+    assert "not planned" in text and "short" in text
+    own = plan.pilot_design.iloc[0]
+    assert (own["draws"], own["replicates"], own["sizes"]) == (6, 2, [100, 200, 400, 800, 1600])
+    comp = plan.components.iloc[0]
+    expect = design_power(own["sizes"], 2, 6, comp["between"], comp["cell_var"], margin=0.1)
+    assert own["power"] == pytest.approx(float(expect["power"]))
+    assert own["se"] == pytest.approx(float(expect["se"]))
+    # the plan is the design that reaches the goal: more draws, more power than the pilot
+    assert plan.draws > 6 and plan.predicted["power"].iloc[0] >= 0.8 > own["power"]
+    only_short = t[t["target"] == "short"]
+    with pytest.raises(InsufficientData, match="no target has a common range"):
+        plan_comparison(only_short, "a", "b", skip_uncomparable=True)
+
+
+def test_cli_plan_compare_names_the_left_out_target_and_checks_target(tmp_path, monkeypatch,
+                                                                       capsys):
+    import nprates.analysis
+    from nprates.cli import main
+
+    study = tmp_path / "two.toml"
+    target = """[targets.{name}]
+kind = "gamma_smooth"
+t_max = 6.0
+smoothness = {{kind = "mixed", a0 = 1.0, alpha = 1.0, features = 2, window = 4}}
+"""
+    estimator = """[estimators.{name}]
+class = "nprates.estimators.WindowMLP"
+params = {{width = 8}}
+"""
+    study.write_text('name = "two"\nseed = 1\nnoise = 0.1\nlength = 16\n'
+                     'sizes = [100, 200, 400, 800, 1600]\nreplicates = 1\n'
+                     + target.format(name="long") + target.format(name="short")
+                     + estimator.format(name="a") + estimator.format(name="b"))
+    monkeypatch.setattr(nprates.analysis, "read_results_dir", lambda path: _two_target_pilot())
+    argv = ["plan", str(study), "--compare", "a", "b", "--pilot", "P"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "targets long\n" in out and "not planned" in out
+    assert "--keep-plateau" in out and "keep_plateau=True" not in out   # CLI spelling
+    assert "with the power it had" in out
+    assert main(argv + ["--target", "short"]) == 2
+    err = capsys.readouterr().err
+    assert "'short'" in err and "common range" in err and len(err.strip().splitlines()) == 1
+    assert main(argv + ["--target", "nope"]) == 2
+    assert "--target 'nope' is not a target of both" in capsys.readouterr().err
+    assert main(["plan", str(study), "--width", "0.1", "--target", "long"]) == 2
+    assert "--target goes with --compare" in capsys.readouterr().err

@@ -133,3 +133,28 @@ def test_a_decisive_block_quotes_why_there_is_no_comparison(monkeypatch, finishe
     else:
         assert asked == [argv + ("--partial",)]
         assert block.startswith("No comparison yet:") and block.endswith(reason)
+
+
+def test_the_plan_block_plans_from_the_study_itself_or_quotes_why_not(monkeypatch):
+    """The plan block asks ``nprates plan`` with the study's own file and cells as the
+    pilot, and quotes the output; when no class can be compared, it quotes the reason."""
+    build = build_results()
+    asked, fails = [], []
+
+    def plan(*argv):
+        asked.append(argv)
+        if fails:
+            print("nprates plan: error: no target has a common range", file=sys.stderr)
+            raise RuntimeError("exited with 2")
+        return "design: 94 target draws x 1 replicate(s)\n"
+
+    monkeypatch.setattr(build, "cli_output", plan)
+    where = ROOT / "results" / "decisive2"
+    block = build.plan_block(where)
+    assert asked == [("plan", "results/decisive2/study.toml", "--compare", "ssm",
+                      "transformer", "--pilot", "results/decisive2")]
+    assert block == "```text\ndesign: 94 target draws x 1 replicate(s)\n```"
+    fails.append(True)
+    block = build.plan_block(where)
+    assert block.startswith("No plan: `nprates plan results/decisive2/study.toml")
+    assert block.endswith("```text\nerror: no target has a common range\n```")

@@ -6,6 +6,9 @@ With ``--compare A B --pilot DIR``: target draws, replicates per draw and sizes 
 comparison of A and B (a TOST at ``--margin`` with ``--power``, or a class half-width
 ``--width``) at least compute, from the variance components and cost per cell of the
 results directory DIR (``nprates.analysis.planning.plan_comparison``); nothing is run.
+It plans every target of the study that the pilot holds, leaving out (and naming) those on
+which A and B have no common off-plateau range, or the targets named by ``--target``. It
+also states the power the pilot's own design had, under the components it measured.
 
 The pilot is the cells of the named estimators already in ``--out``, or, when there are
 none, a first pass that ``plan`` runs into ``--out`` (4 sizes over the study's range x 2
@@ -44,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "and B (with --pilot)")
     parser.add_argument("--pilot", metavar="DIR", help="with --compare: the results directory "
                         "whose variance components and cost the plan uses")
+    parser.add_argument("--target", action="append", metavar="NAME",
+                        help="with --compare: plan this target (repeatable; default: every "
+                        "target of the study the pilot can compare)")
     parser.add_argument("--margin", type=positive, default=0.1,
                         help="with --compare: TOST margin (default 0.1)")
     parser.add_argument("--power", type=float, default=0.8,
@@ -69,6 +75,8 @@ def run(args) -> int:
     study = Study.from_toml(args.study)
     if args.compare:
         return run_comparison(args, study)
+    if args.target:
+        raise ValueError("--target goes with --compare A B")
     if args.width is None:
         raise ValueError("--width W is required (or --compare A B --pilot DIR)")
     out = Path(args.out) if args.out else Path("results") / study.name
@@ -87,24 +95,32 @@ def run_comparison(args, study) -> int:
     from nprates.analysis.planning import plan_comparison
     from nprates.studies.range_check import range_warnings
 
+    from .tables import cli_spelling
+
     if not args.pilot:
         raise ValueError("--compare needs --pilot DIR (the results directory to plan from)")
     if not 0 < args.power < 1:
         raise ValueError(f"--power must be between 0 and 1, got {args.power}")
     a, b = args.compare
     pilot = read_results_dir(args.pilot)
-    targets = sorted(set(study.targets) & set(pilot["target"].astype(str)))
-    if not targets:
+    held = set(study.targets) & set(pilot["target"].astype(str))
+    if not held:
         raise ValueError(f"--pilot {args.pilot} holds none of the study's targets "
                          f"{sorted(study.targets)}")
+    for name in args.target or []:
+        if name not in held:
+            raise ValueError(f"--target {name!r} is not a target of both the study and the "
+                             f"pilot; they share: {', '.join(sorted(held))}")
+    targets = sorted(set(args.target) if args.target else held)
     others = [e for e in study.estimators if e not in (a, b)]
     plan = plan_comparison(pilot, a, b, margin=args.margin,
                            power=None if args.width else args.power, width=args.width,
                            sizes=list(study.sizes), targets=targets, estimators=others,
-                           level=args.level,
+                           level=args.level, skip_uncomparable=not args.target,
                            budget_seconds=None if args.budget is None else 3600 * args.budget)
-    print(f"pilot: {len(pilot)} cells in {args.pilot}; targets {', '.join(targets)}")
-    print(plan.summary())
+    planned = [t for t in targets if t not in dict(plan.skipped)]
+    print(f"pilot: {len(pilot)} cells in {args.pilot}; targets {', '.join(planned)}")
+    print(cli_spelling(plan.summary()))
     for line in range_warnings(study):
         print(f"range: {line}")
     return 0
