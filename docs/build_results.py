@@ -324,6 +324,21 @@ def blocks() -> dict:
     }
 
 
+def quoted(*argv: str):
+    """``(block, None)``: what ``nprates ARGV`` prints, as a text block; where it exits
+    non-zero, ``(None, reason)``: its error lines without the ``nprates CMD: `` prefix, as a
+    text block."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            return text_block(cli_output(*argv)), None
+        except RuntimeError:
+            pass
+    prefix = f"nprates {argv[0]}: "
+    return None, text_block("\n".join(line.removeprefix(prefix)
+                                      for line in err.getvalue().splitlines()))
+
+
 def decisive_block(where: Path) -> str:
     """``nprates compare WHERE ssm transformer``, with ``--partial`` while cells are missing.
 
@@ -335,21 +350,16 @@ def decisive_block(where: Path) -> str:
         return f"No cell of {relative(where)} has finished yet."
     finished = complete(where)
     argv = ["compare", relative(where), "ssm", "transformer", *([] if finished else ["--partial"])]
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        try:
-            return text_block(cli_output(*argv))
-        except RuntimeError:
-            pass
-    lines = [line.removeprefix("nprates compare: ") for line in err.getvalue().splitlines()]
+    block, reason = quoted(*argv)
+    if block is not None:
+        return block
     if not finished:
-        return (f"No comparison yet: `nprates {' '.join(argv)}` says\n\n"
-                + text_block("\n".join(lines)))
+        return f"No comparison yet: `nprates {' '.join(argv)}` says\n\n" + reason
     secondary = [*argv, "--keep-plateau"]
     with contextlib.redirect_stderr(io.StringIO()):
         kept = text_block(cli_output(*secondary))
     return (f"No comparison by the study's rule: the study is complete, and `nprates "
-            f"{' '.join(argv)}` says\n\n" + text_block("\n".join(lines))
+            f"{' '.join(argv)}` says\n\n" + reason
             + f"\n\nThe secondary analysis declared before the study finished, `nprates "
             f"{' '.join(secondary)}`, which also compares sizes the rule calls plateau or "
             f"optimisation-limited (not the verdict):\n\n" + kept)
@@ -364,14 +374,8 @@ def plan_block(where: Path) -> str:
         return f"No cell of {relative(where)} has finished yet."
     argv = ["plan", relative(where / "study.toml"), "--compare", "ssm", "transformer",
             "--pilot", relative(where)]
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        try:
-            return text_block(cli_output(*argv))
-        except RuntimeError:
-            pass
-    lines = [line.removeprefix("nprates plan: ") for line in err.getvalue().splitlines()]
-    return f"No plan: `nprates {' '.join(argv)}` says\n\n" + text_block("\n".join(lines))
+    block, reason = quoted(*argv)
+    return block if block is not None else f"No plan: `nprates {' '.join(argv)}` says\n\n" + reason
 
 
 def finished_cells(where: Path):
