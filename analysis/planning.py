@@ -313,8 +313,8 @@ class StudyPlan:
                  f"predicted compute: {self.predicted_seconds:.0f} s ({hours:.2f} h), of "
                  f"which {self.new_seconds:.0f} s for {self.new_cells} new cells; already "
                  f"spent {self.spent_seconds:.0f} s",
-                 f"budget: {_fmt(self.budget_seconds, '.0f')} s "
-                 f"({_fmt(self.budget_seconds / 3600, '.2f')} h)", "-" * 78]
+                 "budget: " + (f"{self.budget_seconds:.0f} s ({self.budget_seconds / 3600:.2f} h)"
+                               if math.isfinite(self.budget_seconds) else "none"), "-" * 78]
         pairs = self.pairs.rename(columns={"current_half_width": "pilot half-width",
                                            "predicted_half_width": "predicted half-width"})
         lines += pairs.to_string(index=False, float_format=lambda v: f"{v:.4f}").splitlines()
@@ -766,7 +766,8 @@ class ComparisonPlan:
         goal = (f"TOST at margin +-{self.margin:g} with power {self.power:g} (exponents equal)"
                 if self.goal == "power" else f"class half-width {self.width:g}")
         lines = [f"Comparison plan: {self.a} vs {self.b}", "=" * 78,
-                 f"budget: {_fmt(self.budget_seconds / 3600, '.1f')} CPU h",
+                 "budget: " + (f"{self.budget_seconds / 3600:.1f} CPU h"
+                               if math.isfinite(self.budget_seconds) else "none"),
                  f"goal: {goal}, level {self.level:g}, for every target",
                  f"design: {self.draws} target draws x {self.replicates} replicate(s) at n = "
                  f"{', '.join(map(str, self.sizes))} ({'reached' if self.reached else 'NOT reached'})",

@@ -73,7 +73,7 @@ def test_plan_reaches_the_width_at_least_cost():
                                                                  else 0)) for n in sel)
         assert seconds >= plan.new_seconds - 1e-9
     text = plan.summary()
-    assert "replicates per size" in text and "predicted" in text
+    assert "replicates per size" in text and "predicted" in text and "budget: none" in text
 
 
 def test_plan_within_budget_and_bad_input():
@@ -82,6 +82,7 @@ def test_plan_within_budget_and_bad_input():
     plan = plan_study(pilot, width=0.001, budget_seconds=spent + 20, sizes=GRID)
     assert not plan.reached and plan.reason == "budget"
     assert plan.new_seconds <= 20
+    assert f"budget: {spent + 20:.0f} s" in plan.summary()
     wider = plan_study(pilot, budget_seconds=spent + 5, sizes=GRID)
     assert wider.predicted_half_width > plan.predicted_half_width
     with pytest.raises(ValueError, match="width= or budget_seconds="):

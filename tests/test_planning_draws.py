@@ -38,6 +38,8 @@ def test_plan_comparison_prefers_draws_over_replicates():
     assert "designs compared" in plan.summary()
     tight = plan_comparison(t, "a", "b", power=0.8, budget_seconds=plan.seconds / 4)
     assert not tight.reached and tight.seconds <= plan.seconds / 4
+    assert "budget: none" in plan.summary()
+    assert f"budget: {plan.seconds / 4 / 3600:.1f} CPU h" in tight.summary()
     with pytest.raises(ValueError, match="power"):
         plan_comparison(t, "a", "b", power=1.5)
 
