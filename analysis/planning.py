@@ -313,8 +313,7 @@ class StudyPlan:
                  f"predicted compute: {self.predicted_seconds:.0f} s ({hours:.2f} h), of "
                  f"which {self.new_seconds:.0f} s for {self.new_cells} new cells; already "
                  f"spent {self.spent_seconds:.0f} s",
-                 "budget: " + (f"{self.budget_seconds:.0f} s ({self.budget_seconds / 3600:.2f} h)"
-                               if math.isfinite(self.budget_seconds) else "none"), "-" * 78]
+                 "budget: " + _budget(self.budget_seconds, "{s:.0f} s ({h:.2f} h)"), "-" * 78]
         pairs = self.pairs.rename(columns={"current_half_width": "pilot half-width",
                                            "predicted_half_width": "predicted half-width"})
         lines += pairs.to_string(index=False, float_format=lambda v: f"{v:.4f}").splitlines()
@@ -330,6 +329,12 @@ class StudyPlan:
 
 def _fmt(value, fmt: str = ".4f") -> str:
     return format(value, fmt) if value is not None and math.isfinite(value) else "-"
+
+
+def _budget(seconds: float, text: str) -> str:
+    """``text`` formatted with a budget's seconds ``s`` and hours ``h``; "none" where no
+    budget was given (NaN or inf)."""
+    return text.format(s=seconds, h=seconds / 3600) if math.isfinite(seconds) else "none"
 
 
 def _current_half_widths(results, pairs, level, n_boot, seed) -> list:
@@ -500,7 +505,7 @@ class AdaptiveResult:
                  f"stopped by: {self.stopped_by}   half-width {self.half_width:.4f} (asked "
                  f"{_fmt(self.width)}) at level {self.level:.4g}",
                  f"compute: {self.seconds:.0f} s ({self.seconds / 3600:.2f} h); budget "
-                 f"{_fmt(self.budget_seconds / 3600, '.2f')} h", "-" * 78]
+                 + _budget(self.budget_seconds, "{h:.2f} h"), "-" * 78]
         shown = self.rounds.assign(sizes=[",".join(map(str, s)) for s in self.rounds["sizes"]])
         lines += shown.to_string(index=False, float_format=lambda v: f"{v:.4g}").splitlines()
         lines.append("-" * 78)
@@ -766,8 +771,7 @@ class ComparisonPlan:
         goal = (f"TOST at margin +-{self.margin:g} with power {self.power:g} (exponents equal)"
                 if self.goal == "power" else f"class half-width {self.width:g}")
         lines = [f"Comparison plan: {self.a} vs {self.b}", "=" * 78,
-                 "budget: " + (f"{self.budget_seconds / 3600:.1f} CPU h"
-                               if math.isfinite(self.budget_seconds) else "none"),
+                 "budget: " + _budget(self.budget_seconds, "{h:.1f} CPU h"),
                  f"goal: {goal}, level {self.level:g}, for every target",
                  f"design: {self.draws} target draws x {self.replicates} replicate(s) at n = "
                  f"{', '.join(map(str, self.sizes))} ({'reached' if self.reached else 'NOT reached'})",

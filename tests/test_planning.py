@@ -116,7 +116,7 @@ def test_adaptive_rule_stops_at_the_width():
     assert res.seconds == pytest.approx(sim.table["fit_seconds"].sum())
     (fit,) = res.fits.values()
     assert fit.ci[1] - fit.ci[0] == pytest.approx(2 * res.half_width)
-    assert "stopped by: width" in res.summary()
+    assert "stopped by: width" in res.summary() and "budget none" in res.summary()
     same = res.same_compute_design(GRID)
     assert same["seconds"] <= res.seconds and len(same["sizes"]) >= 4
 
@@ -126,6 +126,7 @@ def test_adaptive_rule_stops_on_budget_and_rounds():
     res = run_adaptive(sim, 0.01, GRID, budget_seconds=15, n_boot=200)
     assert res.stopped_by == "budget" and res.half_width > 0.01
     assert res.seconds <= 15 * 1.3  # predicted costs; the cells' own vary by about 10%
+    assert f"budget {15 / 3600:.2f} h" in res.summary()
     one = run_adaptive(SimulatedStudy(0.6, noise=0.2, seed=6), 0.01, GRID, max_rounds=1,
                        n_boot=200)
     assert one.stopped_by == "max_rounds" and len(one.rounds) == 1
