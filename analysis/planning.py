@@ -731,6 +731,16 @@ def design_power(sizes, replicates, draws, between, cell_var, margin=None, level
     return {"se": se, "df": df, "half_width": half, "power": power}
 
 
+def _design_table(comp: pd.DataFrame, sizes, replicates, draws, margin, level) -> pd.DataFrame:
+    """Per target of ``comp`` (``comparison_components``): the se, half-width and TOST
+    power (``design_power``) of ``draws[i]`` draws x ``replicates[i]`` at ``sizes[i]``."""
+    preds = [design_power(s, r, d, tb, cv, margin, level) for s, r, d, tb, cv in
+             zip(sizes, replicates, draws, comp["between"].fillna(0.0), comp["cell_var"])]
+    return pd.DataFrame({"target": comp["target"],
+                         **{key: [float(p[key]) for p in preds]
+                            for key in ("se", "half_width", "power")}})
+
+
 @dataclass(eq=False)
 class ComparisonPlan:
     """The cheapest design (draws, replicates, sizes) for a class comparison of a and b.
@@ -891,19 +901,12 @@ def plan_comparison(results: pd.DataFrame, a: str, b: str, *, margin: float = 0.
         sel, R, d = list(best["sizes"]), int(best["replicates"]), int(best["draws"])
     else:
         sel, R, d = [int(grid[0]), int(grid[-1])], 1, int(max_draws)
-    preds = [design_power(sel, R, d, tb, cv, margin, level) for tb, cv in zip(between, cell)]
-    predicted = pd.DataFrame({"target": comp["target"],
-                              "se": [float(p["se"]) for p in preds],
-                              "half_width": [float(p["half_width"]) for p in preds],
-                              "power": [float(p["power"]) for p in preds]})
+    k = len(comp)
+    predicted = _design_table(comp, [sel] * k, [R] * k, [d] * k, margin, level)
     per_draw = float(sum(cost.seconds(e, np.asarray(sel)).sum() for e in ests))
-    own = [design_power(s, r, d, tb, cv, margin, level) for s, r, d, tb, cv in
-           zip(comp["sizes"], comp["replicates"], comp["n_draws"], between, cell)]
-    pilot_design = pd.DataFrame({"target": comp["target"], "draws": comp["n_draws"],
-                                 "replicates": comp["replicates"], "sizes": comp["sizes"],
-                                 "se": [float(p["se"]) for p in own],
-                                 "half_width": [float(p["half_width"]) for p in own],
-                                 "power": [float(p["power"]) for p in own]})
+    own = _design_table(comp, comp["sizes"], comp["replicates"], comp["n_draws"], margin, level)
+    pilot_design = (comp[["target", "n_draws", "replicates", "sizes"]]
+                    .rename(columns={"n_draws": "draws"}).join(own.drop(columns="target")))
     return ComparisonPlan(a=str(a), b=str(b), goal="width" if width is not None else "power",
                           margin=float(margin), power=math.nan if power is None else float(power),
                           width=math.nan if width is None else float(width), level=level,

@@ -118,8 +118,8 @@ def run_comparison(args, study) -> int:
                            sizes=list(study.sizes), targets=targets, estimators=others,
                            level=args.level, skip_uncomparable=not args.target,
                            budget_seconds=None if args.budget is None else 3600 * args.budget)
-    planned = [t for t in targets if t not in dict(plan.skipped)]
-    print(f"pilot: {len(pilot)} cells in {args.pilot}; targets {', '.join(planned)}")
+    print(f"pilot: {len(pilot)} cells in {args.pilot}; targets "
+          f"{', '.join(plan.components['target'])}")
     print(cli_spelling(plan.summary()))
     for line in range_warnings(study):
         print(f"range: {line}")
