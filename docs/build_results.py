@@ -324,6 +324,12 @@ def blocks() -> dict:
     }
 
 
+def has_cells(where: Path) -> bool:
+    """Has some cell of the results directory ``where`` finished? (Its cell files are
+    counted, not read.)"""
+    return (where / "cells").is_dir() and any((where / "cells").glob("*.json"))
+
+
 def quoted(*argv: str):
     """``(block, None)``: what ``nprates ARGV`` prints, as a text block; where it exits
     non-zero, ``(None, reason)``: its error lines without the ``nprates CMD: `` prefix, as a
@@ -346,7 +352,7 @@ def decisive_block(where: Path) -> str:
     Once the study is complete, that reason is followed by the secondary analysis declared
     for that case: the same command with ``--keep-plateau``. Before the first cell, a line
     saying so."""
-    if not (where / "cells").is_dir() or not any((where / "cells").glob("*.json")):
+    if not has_cells(where):
         return f"No cell of {relative(where)} has finished yet."
     finished = complete(where)
     argv = ["compare", relative(where), "ssm", "transformer", *([] if finished else ["--partial"])]
@@ -370,7 +376,7 @@ def plan_block(where: Path) -> str:
     class the study can compare, the power its own design had under the variance components
     it measured and the design that would reach the default goal; where it can compare no
     class, the command's reason. Before the first cell, a line saying so."""
-    if finished_cells(where) is None:
+    if not has_cells(where):
         return f"No cell of {relative(where)} has finished yet."
     argv = ["plan", relative(where / "study.toml"), "--compare", "ssm", "transformer",
             "--pilot", relative(where)]
