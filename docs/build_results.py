@@ -349,26 +349,35 @@ def decisive_block(where: Path) -> str:
     """``nprates compare WHERE ssm transformer``, with ``--partial`` while cells are missing.
 
     Where the command finds nothing it can compare, the block quotes its reason instead.
-    Once the study is complete, that reason is followed by the secondary analysis declared
-    for that case: the same command with ``--keep-plateau``. Before the first cell, a line
-    saying so."""
+    Once the study is complete, every class the command could not compare ("no
+    comparison", or the whole command's reason) is followed by the secondary analysis
+    declared for that case: the same command with ``--keep-plateau`` (with ``--target``
+    where other classes were compared). Before the first cell, a line saying so."""
     if not has_cells(where):
         return f"No cell of {relative(where)} has finished yet."
     finished = complete(where)
     argv = ["compare", relative(where), "ssm", "transformer", *([] if finished else ["--partial"])]
     block, reason = quoted(*argv)
-    if block is not None:
-        return block
+    command = f"`nprates {' '.join(argv)}`"
     if not finished:
-        return f"No comparison yet: `nprates {' '.join(argv)}` says\n\n" + reason
-    secondary = [*argv, "--keep-plateau"]
-    with contextlib.redirect_stderr(io.StringIO()):
-        kept = text_block(cli_output(*secondary))
-    return (f"No comparison by the study's rule: the study is complete, and `nprates "
-            f"{' '.join(argv)}` says\n\n" + reason
-            + f"\n\nThe secondary analysis declared before the study finished, `nprates "
-            f"{' '.join(secondary)}`, which also compares sizes the rule calls plateau or "
-            f"optimisation-limited (not the verdict):\n\n" + kept)
+        return block if block is not None else f"No comparison yet: {command} says\n\n" + reason
+    if block is None:
+        head = f"No comparison by the study's rule: the study is complete, and {command} says\n\n"
+        head, secondaries = head + reason, [[*argv, "--keep-plateau"]]
+    else:
+        undecided = re.findall(r"^(\S+): no comparison:", block, flags=re.MULTILINE)
+        if not undecided:
+            return block
+        head = block + (f"\n\nNo comparison by the study's rule on {', '.join(undecided)}: "
+                        f"the study is complete, and {command} gives the reason above.")
+        secondaries = [[*argv, "--target", t, "--keep-plateau"] for t in undecided]
+    for secondary in secondaries:
+        with contextlib.redirect_stderr(io.StringIO()):
+            kept = text_block(cli_output(*secondary))
+        head += (f"\n\nThe secondary analysis declared before the study finished, `nprates "
+                 f"{' '.join(secondary)}`, which also compares sizes the rule calls plateau or "
+                 f"optimisation-limited (not the verdict):\n\n" + kept)
+    return head
 
 
 def plan_block(where: Path) -> str:

@@ -135,6 +135,37 @@ def test_a_decisive_block_quotes_why_there_is_no_comparison(monkeypatch, finishe
         assert block.startswith("No comparison yet:") and block.endswith(reason)
 
 
+@pytest.mark.parametrize("finished", [False, True])
+def test_a_decisive_block_adds_the_secondary_analysis_for_the_class_it_could_not_compare(
+        monkeypatch, finished):
+    """One class compared, the other not: an unfinished study's block is the command's
+    output as it is; a finished one's adds, for the class left out only, the declared
+    --keep-plateau analysis (asked with --target), labelled as not the verdict."""
+    build = build_results()
+    asked = []
+    compared = ("Target: anisotropic ... Verdict: inconclusive\n\n"
+                "mixed: no comparison: a common range needs >= 3 sizes\n")
+
+    def compare(*argv):
+        asked.append(argv)
+        return "mixed, plateau kept: difference +0.05\n" if "--keep-plateau" in argv else compared
+
+    monkeypatch.setattr(build, "complete", lambda where: finished)
+    monkeypatch.setattr(build, "cli_output", compare)
+    block = build.decisive_block(ROOT / "results" / "decisive2")
+    argv = ("compare", "results/decisive2", "ssm", "transformer")
+    if not finished:
+        assert asked == [argv + ("--partial",)]
+        assert block == build.text_block(compared)
+        return
+    assert asked == [argv, argv + ("--target", "mixed", "--keep-plateau")]
+    first, second = block.split("The secondary analysis declared")
+    assert first.startswith(build.text_block(compared))
+    assert "No comparison by the study's rule on mixed: the study is complete" in first
+    assert "--target mixed --keep-plateau" in second and "(not the verdict)" in second
+    assert second.endswith("```text\nmixed, plateau kept: difference +0.05\n```")
+
+
 def test_the_plan_block_plans_from_the_study_itself_or_quotes_why_not(monkeypatch):
     """The plan block asks ``nprates plan`` with the study's own file and cells as the
     pilot, and quotes the output; when no class can be compared, it quotes the reason."""
