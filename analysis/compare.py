@@ -318,9 +318,13 @@ def _common_sizes(lay, keep_plateau: bool):
     sizes = [int(v) for v in lay.sizes[common]]
     parts = []
     for e, name in enumerate((a, b)):
-        off = [int(v) for v in lay.sizes[lay.plateau[e]]]
-        if off:
-            parts.append(f"{name} is on the plateau at n = {', '.join(map(str, off))}")
+        high = [int(v) for v in lay.sizes[lay.plateau[e] & ~lay.limited[e]]]
+        held = [int(v) for v in lay.sizes[lay.limited[e]]]
+        if high:
+            parts.append(f"{name} is on the plateau at n = {', '.join(map(str, high))}")
+        if held:
+            parts.append(f"{name} is optimisation-limited at n = {', '.join(map(str, held))}, "
+                         f"before it leaves the plateau")
     why = (f"Sizes compared: {'n = ' + ', '.join(map(str, sizes)) if sizes else 'none'}, "
            f"where both have fits"
            + ("" if keep_plateau else " and neither is on the plateau")

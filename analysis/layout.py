@@ -123,6 +123,8 @@ class Layout:
     mode: str                  # stratified | curves | draws | residual
     status_counts: np.ndarray  # (E, 3, K) rows with status ok, failed, diverged
     plateau: np.ndarray        # (E, K) bool: size at the trivial plateau
+    limited: np.ndarray        # (E, K) bool: plateau sizes below the level, left out as
+                               # optimisation-limited before the curve leaves the plateau
     excluded: list             # per estimator: sizes left out as plateau
     extras: list               # per estimator: {column: (K,) mean over ok rows}
     theory_exponent: float
@@ -199,8 +201,10 @@ def optimisation_limited(rows: pd.DataFrame) -> bool:
     return bool(len(ratio) and np.median(ratio) > GAP_RATIO)
 
 
-def plateau_sizes(sub, ok, ei, ki, n_ok, n_trivial) -> np.ndarray:
-    """(E, K) bool: the sizes on the plateau by the rule of the module docstring.
+def plateau_sizes(sub, ok, ei, ki, n_ok, n_trivial) -> tuple:
+    """(plateau, limited), each (E, K) bool: the sizes on the plateau by the rule of the
+    module docstring, and those of them left out only as optimisation-limited (their risk is
+    below the level).
 
     sub : the selected rows; ok : (rows,) status ok; ei, ki : (rows,) estimator and size
     index of each row; n_ok, n_trivial : (E, K) ok cells and ok cells marked trivial.
@@ -225,7 +229,8 @@ def plateau_sizes(sub, ok, ei, ki, n_ok, n_trivial) -> np.ndarray:
     # with no clean size at all the fit keeps its sizes and is flagged optimisation-limited
     first = np.where(clean.any(axis=1), clean.argmax(axis=1), 0)
     leading = np.arange(K)[None, :] < first[:, None]
-    return above | (leading & limited & (n_ok > 0))
+    held = leading & limited & (n_ok > 0) & ~above
+    return above | held, held
 
 
 def _cell_means(sub, ok, ei, ki, E, K) -> list:
@@ -277,7 +282,7 @@ def layout(results: pd.DataFrame, target=None, estimators=(None,),
     ok = status == "ok"
     n_trivial = np.zeros((E, K), dtype=np.int64)
     np.add.at(n_trivial, (ei[ok & trivial], ki[ok & trivial]), 1)
-    plateau = plateau_sizes(sub, ok, ei, ki, counts[:, 0], n_trivial)
+    plateau, limited = plateau_sizes(sub, ok, ei, ki, counts[:, 0], n_trivial)
     Y = np.full((E, K, U), np.nan)
     Y[ei[ok], ki[ok], ui[ok]] = np.log(risk[ok])
     excluded = [[] for _ in names]
@@ -323,7 +328,7 @@ def layout(results: pd.DataFrame, target=None, estimators=(None,),
         warnings.append(f"column 'theory_exponent' is not constant within target {target!r} "
                         f"({sorted(th)}); using the median {theory:.4g}")
     lay = Layout(target=target, estimators=names, sizes=sizes, units=units, Y=Y,
-                 mode="stratified", status_counts=counts, plateau=plateau,
+                 mode="stratified", status_counts=counts, plateau=plateau, limited=limited,
                  excluded=excluded, extras=_cell_means(sub, ok, ei, ki, E, K),
                  theory_exponent=theory, rows=sub[ok], warnings=warnings)
     _choose_mode(lay, ui, n, sub["data_seed"].astype(str).to_numpy())

@@ -12,7 +12,8 @@ same results directory with the same fits. The ``decisive`` and ``decisive2`` bl
 (with ``--partial`` while cells are missing), ``decisive2cost`` the fit seconds and
 CPU-hours of results/decisive2 so far with its projected total, ``decisive2plan`` ``nprates
 plan`` with results/decisive2 as its pilot (the power the study's design had and the design
-that would decide), and the ``freshrecovery``
+that would decide), ``decisive2lead`` the page's lead: the same comparison and power per
+class in a sentence each (labelled interim while cells are missing), and the ``freshrecovery``
 block the recovery table of results/recovery. It
 also refreshes docs/zoo.md's blocks from results/zoo: ``zoofit``, the verbatim ``nprates
 fit results/zoo`` (``--partial`` while cells are missing), ``zootable``, each family's
@@ -321,6 +322,7 @@ def blocks() -> dict:
         "decisive2": decisive_block(DECISIVE2),
         "decisive2cost": cost_block(DECISIVE2),
         "decisive2plan": plan_block(DECISIVE2),
+        "decisive2lead": lead_block(DECISIVE2),
     }
 
 
@@ -391,6 +393,86 @@ def plan_block(where: Path) -> str:
             "--pilot", relative(where)]
     block, reason = quoted(*argv)
     return block if block is not None else f"No plan: `nprates {' '.join(argv)}` says\n\n" + reason
+
+
+def verdict_words(c) -> str:
+    """The verdict of the comparison ``c`` in the page's words, with its test's p-value."""
+    reason = f" ({c.reason})" if c.reason else ""
+    if c.status == "comparable":
+        return (f"**equal within +-{c.margin:g}**{reason} (equivalence shown: TOST "
+                f"p = {c.p_equivalence:.3g})")
+    if c.status == "different":
+        return (f"**different**{reason} (equal exponents rejected, p = {c.p_value:.3g}; the "
+                f"{c.faster}'s is the larger)")
+    return (f"**inconclusive**{reason}: neither shown equal within +-{c.margin:g} (TOST "
+            f"p = {c.p_equivalence:.3g}) nor shown different (p = {c.p_value:.3g})")
+
+
+def difference_words(c) -> str:
+    """The class estimand of ``c``'s difference: estimate, interval, sizes, draws."""
+    e = c.estimands["class"]
+    draws = int(round(e["df"])) + 1
+    return (f"{c.difference:+.3f} over n = {', '.join(str(int(n)) for n in c.sizes)}, "
+            f"{c.level:.0%} class interval [{e['ci'][0]:+.3f}, {e['ci'][1]:+.3f}] (draws "
+            f"random: t over {draws} per-draw estimates, {draws - 1} df)")
+
+
+def lead_text(table: pd.DataFrame, estimators, state: str = "") -> str:
+    """The decisive study's answer per class, in a sentence each, for the page's lead.
+
+    table : its finished cells; estimators : those the study runs (the plan's cost);
+    state : "" for the complete study, else what has finished ("504 of 774 cells"),
+    which labels the text interim. Each class gets the common-range paired comparison of
+    the SSM and the Transformer (class estimand, TOST at margin 0.1), as ``nprates
+    compare`` gives it; an undecided one also the TOST power its design had and the
+    design that would reach 80% (``plan_comparison`` on its own cells); a class with no
+    common range the reason and the declared secondary analysis (``keep_plateau``)."""
+    from nprates.analysis.planning import plan_comparison
+
+    plan = plan_comparison(table, "ssm", "transformer", margin=0.1, power=0.8,
+                           estimators=list(estimators), skip_uncomparable=True)
+    had = plan.pilot_design.set_index("target")
+    lines = []
+    for target in sorted(table["target"].unique()):
+        try:
+            c = compare_rates(table, "ssm", "transformer", margin=0.1, target=target)
+        except InsufficientData as exc:
+            why = re.sub(r"^.*? on target '[^']*': | \(keep_plateau=True.*\)$", "", str(exc))
+            kept = compare_rates(table, "ssm", "transformer", margin=0.1, target=target,
+                                 keep_plateau=True)
+            lines.append(f"- **{target}**: no comparison by the study's rule. {why}. The "
+                         f"declared secondary analysis, which keeps the sizes the rule leaves "
+                         f"out (not the verdict): {difference_words(kept)}; "
+                         f"{verdict_words(kept)}.")
+            continue
+        line = (f"- **{target}**: the SSM's exponent minus the Transformer's is "
+                f"{difference_words(c)}: {verdict_words(c)}.")
+        if c.status == "inconclusive" and target in had.index:
+            own = had.loc[target]
+            line += (f" At margin 0.1 this design ({int(own['draws'])} draws x "
+                     f"{int(own['replicates'])} replicate) had TOST power {own['power']:.2f} "
+                     f"(class half-width {own['half_width']:.3f}), and "
+                     + (f"{plan.draws} draws x {plan.replicates} replicate"
+                        f"{'s' if plan.replicates > 1 else ''} would reach 80% under the "
+                        "variance it measured (its plan is in the next section)." if plan.reached else
+                        "no design the plan tries reaches 80% (its plan is in the next section)."))
+        lines.append(line)
+    head = ("The decisive study's answer, on the complete study:" if not state else
+            f"**Interim, not the verdict** ({state} have finished; the verdict is taken once, "
+            "on the complete study):")
+    return head + "\n\n" + "\n".join(lines)
+
+
+def lead_block(where: Path) -> str:
+    """``lead_text`` of the results directory ``where``; before its first cell, a line
+    saying so."""
+    found = finished_cells(where)
+    if found is None:
+        return f"No cell of {relative(where)} has finished yet."
+    table, study = found
+    total = len(study.targets) * study.target_draws * len(study.estimators) * len(study.sizes)
+    return lead_text(table, study.estimators,
+                     "" if complete(where) else f"{len(table)} of {total} cells")
 
 
 def finished_cells(where: Path):

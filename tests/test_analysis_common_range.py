@@ -36,6 +36,27 @@ def test_common_range_uses_sizes_where_both_are_off_the_plateau():
     assert "P(equal" not in text
 
 
+def test_common_range_names_an_optimisation_limited_size_apart_from_the_plateau():
+    """A size below the plateau level but optimisation-limited (optimisation gap above
+    half its risk) before the curve leaves the plateau is left out, and the reason says
+    which it is; a size above the level stays "on the plateau"."""
+    t = simulate_curves({"a": 0.6, "b": 0.6}, replicates=4, noise=0.1, seed=1, scale=0.05)
+    t = with_plateau(t, "b", [100])
+    t["stopped_by"] = "patience"
+    t["opt_gap"] = 0.1 * t["risk"]
+    held = (t["estimator"] == "b") & (t["n"] == 215)
+    t.loc[held, "opt_gap"] = 0.8 * t.loc[held, "risk"]
+    c = compare_rates(t, "a", "b", n_boot=200)
+    assert c.sizes == [464, 1000, 2154, 4642, 10000]
+    assert "b is on the plateau at n = 100;" in c.sizes_why
+    assert "b is optimisation-limited at n = 215, before it leaves the plateau" in c.sizes_why
+    # past the first clean size an optimisation-limited size stays in (the fit is flagged)
+    t.loc[held, "opt_gap"] = 0.1 * t.loc[held, "risk"]
+    late = (t["estimator"] == "b") & (t["n"] == 1000)
+    t.loc[late, "opt_gap"] = 0.8 * t.loc[late, "risk"]
+    assert compare_rates(t, "a", "b", n_boot=200).sizes == [215, 464, 1000, 2154, 4642, 10000]
+
+
 def test_paired_difference_is_the_slope_of_the_log_ratio():
     t = simulate_curves({"a": 0.5, "b": 0.7}, replicates=3, noise=0.2, seed=2, draws=4,
                         draw_sd=0.05)

@@ -189,3 +189,55 @@ def test_the_plan_block_plans_from_the_study_itself_or_quotes_why_not(monkeypatc
     block = build.plan_block(where)
     assert block.startswith("No plan: `nprates plan results/decisive2/study.toml")
     assert block.endswith("```text\nerror: no target has a common range\n```")
+
+
+def _decisive_like(seed: int = 10):
+    """Simulated cells of a two-class study: on 'aniso' both networks are off the plateau
+    at n = 100, 200, 400, 800; on 'mixed' the Transformer's n = 100 is on it (risk 0.9 of
+    the null risk), leaving a common range of 2 sizes of its 3."""
+    from nprates.analysis import simulate_curves
+
+    kw = dict(replicates=1, noise=0.3, draws=6, draw_sd=0.15, scale=0.05)
+    aniso = simulate_curves({"ssm": 0.6, "transformer": 0.6, "oracle": 0.7},
+                            sizes=[100, 200, 400, 800], seed=seed, target="aniso", **kw)
+    mixed = simulate_curves({"ssm": 0.6, "transformer": 0.6, "oracle": 0.7},
+                            sizes=[100, 400, 1600], seed=seed + 1, target="mixed", **kw)
+    t = pd.concat([aniso, mixed], ignore_index=True).assign(null_risk=1.0)
+    t.loc[(t["target"] == "mixed") & (t["estimator"] == "transformer") & (t["n"] == 100),
+          "risk"] = 0.9
+    t["fit_seconds"] = t["n"] / 100.0
+    return t
+
+
+def test_the_lead_states_each_class_verdict_as_compare_measures_it():
+    """The lead's sentence per class carries compare_rates' class difference and interval,
+    its verdict and the power the design had from plan_comparison; the class with no common
+    range gets the reason and the --keep-plateau analysis, labelled not the verdict; an
+    unfinished study's lead is labelled interim."""
+    from nprates.analysis import compare_rates
+    from nprates.analysis.planning import plan_comparison
+
+    build = build_results()
+    t = _decisive_like()
+    text = build.lead_text(t, ["ssm", "transformer", "oracle"])
+    assert text.startswith("The decisive study's answer, on the complete study:")
+    aniso, mixed = text.split("\n")[2:]
+    c = compare_rates(t, "ssm", "transformer", margin=0.1, target="aniso")
+    lo, hi = c.estimands["class"]["ci"]
+    assert c.status == "inconclusive"  # this seed: 6 draws cannot decide at margin 0.1
+    assert aniso.startswith(f"- **aniso**: the SSM's exponent minus the Transformer's is "
+                            f"{c.difference:+.3f} over n = 100, 200, 400, 800, 95% class "
+                            f"interval [{lo:+.3f}, {hi:+.3f}] (draws random: t over 6 "
+                            f"per-draw estimates, 5 df): **inconclusive**")
+    plan = plan_comparison(t, "ssm", "transformer", estimators=["ssm", "transformer", "oracle"],
+                           skip_uncomparable=True)
+    power = plan.pilot_design.set_index("target").loc["aniso", "power"]
+    assert f"(6 draws x 1 replicate) had TOST power {power:.2f}" in aniso
+    assert f"{plan.draws} draws x 1 replicate would reach 80%" in aniso and plan.draws > 6
+    assert mixed.startswith("- **mixed**: no comparison by the study's rule. Sizes compared: "
+                            "n = 400, 1600")
+    assert "transformer is on the plateau at n = 100" in mixed and "keep_plateau" not in mixed
+    kept = compare_rates(t, "ssm", "transformer", margin=0.1, target="mixed", keep_plateau=True)
+    assert (f"(not the verdict): {kept.difference:+.3f} over n = 100, 400, 1600" in mixed)
+    interim = build.lead_text(t.iloc[:-3], ["ssm", "transformer", "oracle"], "57 of 60 cells")
+    assert interim.startswith("**Interim, not the verdict** (57 of 60 cells have finished")
