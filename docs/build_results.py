@@ -417,6 +417,32 @@ def difference_words(c) -> str:
             f"random: t over {draws} per-draw estimates, {draws - 1} df)")
 
 
+def extension_words(table: pd.DataFrame, target: str, estimators) -> str:
+    """What would give the SSM and the Transformer a common range of 3 sizes on ``target``:
+    its clean sizes (neither on the plateau nor optimisation-limited, by the fits' rule),
+    the sizes the study's geometric grid would add above its largest, and what adding them
+    to the same functions costs by ``CostModel`` (extrapolated beyond the measured sizes)."""
+    from nprates.analysis.planning import CostModel
+
+    lay = layout(table, target, ["ssm", "transformer"], keep_plateau=True, rate=False)
+    clean = [int(n) for n in lay.sizes[~lay.plateau.any(axis=0)]]
+    if len(clean) >= 3:
+        return ""
+    top, ratio = float(lay.sizes[-1]), float(lay.sizes[-1] / lay.sizes[-2])
+    more = [int(round(top * ratio ** (i + 1))) for i in range(3 - len(clean))]
+    cost = CostModel.from_results(table[table["target"] == target], list(estimators))
+    draws = table.loc[table["target"] == target, "draw"].nunique()
+    hours = draws * sum(float(cost.seconds(e, more).sum()) for e in estimators) / 3600
+    sizes = ", ".join(map(str, more))
+    return (f"Its clean sizes (neither network on the plateau nor optimisation-limited) are "
+            f"n = {', '.join(map(str, clean)) or 'none'}; the study's grid continued above "
+            f"n = {int(top)} would add n = {sizes} for a common range of 3, if both networks "
+            f"are clean there. Adding {'it' if len(more) == 1 else 'them'} to the same "
+            f"{draws} functions would cost about {hours:.1f} CPU h (the cost per cell "
+            f"extrapolated beyond n = {int(top)}); its power cannot be predicted from cells "
+            f"that stop at n = {int(top)}.")
+
+
 def lead_text(table: pd.DataFrame, estimators, state: str = "") -> str:
     """The decisive study's answer per class, in a sentence each, for the page's lead.
 
@@ -443,7 +469,8 @@ def lead_text(table: pd.DataFrame, estimators, state: str = "") -> str:
             lines.append(f"- **{target}**: no comparison by the study's rule. {why}. The "
                          f"declared secondary analysis, which keeps the sizes the rule leaves "
                          f"out (not the verdict): {difference_words(kept)}; "
-                         f"{verdict_words(kept)}.")
+                         f"{verdict_words(kept)}. "
+                         + extension_words(table, target, estimators))
             continue
         line = (f"- **{target}**: the SSM's exponent minus the Transformer's is "
                 f"{difference_words(c)}: {verdict_words(c)}.")

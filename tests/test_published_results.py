@@ -239,5 +239,14 @@ def test_the_lead_states_each_class_verdict_as_compare_measures_it():
     assert "transformer is on the plateau at n = 100" in mixed and "keep_plateau" not in mixed
     kept = compare_rates(t, "ssm", "transformer", margin=0.1, target="mixed", keep_plateau=True)
     assert (f"(not the verdict): {kept.difference:+.3f} over n = 100, 400, 1600" in mixed)
+    # clean at 400 and 1600; the grid (x4) continued gives 6400, at n / 100 s per cell for
+    # each of 3 estimators and 6 functions: 6 * 3 * 64 s = 0.32 CPU h
+    assert mixed.endswith("Its clean sizes (neither network on the plateau nor "
+                          "optimisation-limited) are n = 400, 1600; the study's grid continued "
+                          "above n = 1600 would add n = 6400 for a common range of 3, if both "
+                          "networks are clean there. Adding it to the same 6 functions would "
+                          "cost about 0.3 CPU h (the cost per cell extrapolated beyond "
+                          "n = 1600); its power cannot be predicted from cells that stop at "
+                          "n = 1600.")
     interim = build.lead_text(t.iloc[:-3], ["ssm", "transformer", "oracle"], "57 of 60 cells")
     assert interim.startswith("**Interim, not the verdict** (57 of 60 cells have finished")
