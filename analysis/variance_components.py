@@ -67,6 +67,18 @@ def class_estimand(values, level) -> dict:
     return estimand(v.mean(), v.std(ddof=1) / math.sqrt(len(v)), len(v) - 1, level)
 
 
+def _mixedlm_note(converged: bool, messages) -> str:
+    """What the MixedLM fit's convergence state and warnings say about its estimates."""
+    if not converged:
+        return "did not converge"
+    if any("boundary" in m or "singular" in m for m in messages):
+        # with few sizes per draw the random intercept and slope are weakly identified, and
+        # REML puts a variance (or their correlation) at its limit
+        return ("on the boundary of its parameter space (a random-effect variance near 0 "
+                "or a singular covariance)")
+    return f"converged with a warning: {messages[-1]}" if messages else ""
+
+
 def _mixedlm(Y, x, draw) -> dict:
     import statsmodels.formula.api as smf
 
@@ -84,8 +96,7 @@ def _mixedlm(Y, x, draw) -> dict:
             res = smf.mixedlm("y ~ x", df, groups=df["g"], re_formula="~x").fit(reml=True)
         out.update(exponent=float(-res.fe_params["x"]), se=float(res.bse_fe["x"]),
                    between=float(res.cov_re.iloc[1, 1]))
-        if caught or not res.converged:
-            out["note"] = "did not converge cleanly (few draws)"
+        out["note"] = _mixedlm_note(res.converged, [str(w.message) for w in caught])
     except (ValueError, np.linalg.LinAlgError) as exc:
         out["note"] = f"failed: {exc}"
     return out

@@ -104,6 +104,23 @@ def test_heterogeneity_test_holds_its_level_without_draw_spread():
     assert 0.02 < np.mean(np.array(p) < 0.05) < 0.09
 
 
+def test_mixedlm_note_names_a_boundary_fit_not_few_draws():
+    """30 draws with equal slopes and one cell per (draw, size), as in the decisive study:
+    REML puts the slope variance at its boundary; the note says so rather than blaming
+    the number of draws, and a clean fit carries no note."""
+    from nprates.analysis.variance_components import _mixedlm_note
+
+    rng = np.random.default_rng(1)
+    x = np.log(np.array([689, 1485, 3200.0]))
+    Y = -0.6 * x[:, None] + 0.2 * rng.standard_normal((3, 30))
+    m = slope_components(Y, x, np.arange(30))["mixedlm"]
+    assert m["note"].startswith("on the boundary of its parameter space")
+    assert m["between"] < 0.01 and abs(m["exponent"] - 0.6) < 0.15
+    assert _mixedlm_note(False, []) == "did not converge"
+    assert _mixedlm_note(True, []) == ""
+    assert _mixedlm_note(True, ["x"]) == "converged with a warning: x"
+
+
 def test_plateau_rule_uses_the_level_and_optimisation():
     t = simulate_curves(0.6, replicates=5, noise=0.05, seed=4, scale=0.5)
     t["null_risk"] = 1.0
