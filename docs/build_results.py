@@ -408,6 +408,11 @@ def verdict_words(c) -> str:
             f"p = {c.p_equivalence:.3g}) nor shown different (p = {c.p_value:.3g})")
 
 
+def replicates(r: int) -> str:
+    """``r`` replicate(s), in words."""
+    return f"{r} replicate{'s' if r != 1 else ''}"
+
+
 def difference_words(c) -> str:
     """The class estimand of ``c``'s difference: estimate, interval, sizes, draws."""
     e = c.estimands["class"]
@@ -455,21 +460,27 @@ def lead_text(table: pd.DataFrame, estimators, state: str = "") -> str:
     common range the reason and the declared secondary analysis (``keep_plateau``)."""
     from nprates.analysis.planning import plan_comparison
 
-    plan = plan_comparison(table, "ssm", "transformer", margin=0.1, power=0.8,
-                           estimators=list(estimators), skip_uncomparable=True)
-    had = plan.pilot_design.set_index("target")
+    try:
+        plan = plan_comparison(table, "ssm", "transformer", margin=0.1, power=0.8,
+                               estimators=list(estimators), skip_uncomparable=True)
+        had = plan.pilot_design.set_index("target")
+    except InsufficientData:  # no class has a common range: nothing to plan
+        plan, had = None, pd.DataFrame()
     lines = []
     for target in sorted(table["target"].unique()):
         try:
             c = compare_rates(table, "ssm", "transformer", margin=0.1, target=target)
         except InsufficientData as exc:
             why = re.sub(r"^.*? on target '[^']*': | \(keep_plateau=True.*\)$", "", str(exc))
-            kept = compare_rates(table, "ssm", "transformer", margin=0.1, target=target,
-                                 keep_plateau=True)
+            try:
+                kept = compare_rates(table, "ssm", "transformer", margin=0.1, target=target,
+                                     keep_plateau=True)
+                secondary = f"{difference_words(kept)}; {verdict_words(kept)}."
+            except InsufficientData as none:
+                secondary = f"none can be made either ({none})."
             lines.append(f"- **{target}**: no comparison by the study's rule. {why}. The "
                          f"declared secondary analysis, which keeps the sizes the rule leaves "
-                         f"out (not the verdict): {difference_words(kept)}; "
-                         f"{verdict_words(kept)}. "
+                         f"out (not the verdict): {secondary} "
                          + extension_words(table, target, estimators))
             continue
         line = (f"- **{target}**: the SSM's exponent minus the Transformer's is "
@@ -477,10 +488,9 @@ def lead_text(table: pd.DataFrame, estimators, state: str = "") -> str:
         if c.status == "inconclusive" and target in had.index:
             own = had.loc[target]
             line += (f" At margin 0.1 this design ({int(own['draws'])} draws x "
-                     f"{int(own['replicates'])} replicate) had TOST power {own['power']:.2f} "
+                     f"{replicates(int(own['replicates']))}) had TOST power {own['power']:.2f} "
                      f"(class half-width {own['half_width']:.3f}), and "
-                     + (f"{plan.draws} draws x {plan.replicates} replicate"
-                        f"{'s' if plan.replicates > 1 else ''} would reach 80% under the "
+                     + (f"{plan.draws} draws x {replicates(plan.replicates)} would reach 80% under the "
                         "variance it measured (its plan is in the next section)." if plan.reached else
                         "no design the plan tries reaches 80% (its plan is in the next section)."))
         lines.append(line)
@@ -497,9 +507,13 @@ def lead_block(where: Path) -> str:
     if found is None:
         return f"No cell of {relative(where)} has finished yet."
     table, study = found
-    total = len(study.targets) * study.target_draws * len(study.estimators) * len(study.sizes)
     return lead_text(table, study.estimators,
-                     "" if complete(where) else f"{len(table)} of {total} cells")
+                     "" if complete(where) else f"{len(table)} of {cells_in(study)} cells")
+
+
+def cells_in(study) -> int:
+    """How many cells the study has: (class, function) units times estimators x sizes."""
+    return len(study.targets) * study.target_draws * len(study.estimators) * len(study.sizes)
 
 
 def finished_cells(where: Path):
@@ -565,7 +579,7 @@ def study_cost(table: pd.DataFrame, study, label: str = "family") -> str:
     whole = units[units["size"] == per_unit]
     total = len(study.targets) * study.target_draws
     spent = table["fit_seconds"].sum() / 3600
-    text = (f"\n\n{len(table)} of {total * per_unit} cells have finished, {spent:.2f} CPU-hours "
+    text = (f"\n\n{len(table)} of {cells_in(study)} cells have finished, {spent:.2f} CPU-hours "
             "of fit time.")
     if len(whole):
         text += (f" The {len(whole)} (class, function) units finished whole cost "

@@ -248,5 +248,13 @@ def test_the_lead_states_each_class_verdict_as_compare_measures_it():
                           "cost about 0.3 CPU h (the cost per cell extrapolated beyond "
                           "n = 1600); its power cannot be predicted from cells that stop at "
                           "n = 1600.")
+    # no class to plan from: the lead still states the class without a power sentence
+    only = build.lead_text(t[t["target"] == "mixed"], ["ssm", "transformer", "oracle"])
+    assert only.split("\n")[2] == mixed
+    # two sizes: the secondary analysis cannot be made either, and the lead says so
+    two = t[(t["target"] == "mixed") & (t["n"] < 1600)]
+    line = build.lead_text(two, ["ssm", "transformer", "oracle"]).split("\n")[2]
+    assert "(not the verdict): none can be made either (" in line
+    assert "are n = 400; the study's grid continued above n = 400 would add n = 1600, 6400" in line
     interim = build.lead_text(t.iloc[:-3], ["ssm", "transformer", "oracle"], "57 of 60 cells")
     assert interim.startswith("**Interim, not the verdict** (57 of 60 cells have finished")
