@@ -507,8 +507,9 @@ def lead_block(where: Path) -> str:
     if found is None:
         return f"No cell of {relative(where)} has finished yet."
     table, study = found
+    finished = not table.attrs.get("incomplete")  # as complete(where), without a second read
     return lead_text(table, study.estimators,
-                     "" if complete(where) else f"{len(table)} of {cells_in(study)} cells")
+                     "" if finished else f"{len(table)} of {cells_in(study)} cells")
 
 
 def cells_in(study) -> int:
