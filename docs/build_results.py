@@ -561,7 +561,7 @@ def study_cost(table: pd.DataFrame, study, label: str = "family") -> str:
     """Median fit seconds per estimator (``label`` heads their column) and n over the
     finished cells, the CPU-hours spent, and the whole study's cost projected from the
     functions whose cells have all finished (the mean cost of a (class, function) times
-    the number of them)."""
+    the number of them); for a complete study, what it cost."""
     sizes = [int(n) for n in study.sizes]
     seconds = table.pivot_table(index="estimator", columns="n", values="fit_seconds",
                                 aggfunc="median")
@@ -580,6 +580,10 @@ def study_cost(table: pd.DataFrame, study, label: str = "family") -> str:
     whole = units[units["size"] == per_unit]
     total = len(study.targets) * study.target_draws
     spent = table["fit_seconds"].sum() / 3600
+    if len(table) == cells_in(study):
+        return "\n".join(lines) + (
+            f"\n\nAll {len(table)} cells have finished: {spent:.2f} CPU-hours of fit time, "
+            f"{spent / total:.2f} CPU-hours per (class, function).")
     text = (f"\n\n{len(table)} of {cells_in(study)} cells have finished, {spent:.2f} CPU-hours "
             "of fit time.")
     if len(whole):

@@ -258,3 +258,25 @@ def test_the_lead_states_each_class_verdict_as_compare_measures_it():
     assert "are n = 400; the study's grid continued above n = 400 would add n = 1600, 6400" in line
     interim = build.lead_text(t.iloc[:-3], ["ssm", "transformer", "oracle"], "57 of 60 cells")
     assert interim.startswith("**Interim, not the verdict** (57 of 60 cells have finished")
+
+
+def test_the_cost_block_projects_an_unfinished_study_and_states_a_finished_ones_cost():
+    """Unfinished: the CPU-hours spent and the cost projected from the (class, function)
+    units finished whole; finished: what the study cost, and no projection."""
+    from types import SimpleNamespace
+
+    build = build_results()
+    t = _decisive_like()
+    t = t[t["target"] == "aniso"].assign(fit_seconds=lambda d: d["n"] * 1.2)
+    study = SimpleNamespace(targets=["aniso"], target_draws=6, sizes=[100, 200, 400, 800],
+                            estimators=["ssm", "transformer", "oracle"])
+    done = build.study_cost(t, study, label="estimator")
+    assert done.split("\n")[2] == "| ssm | 120 | 240 | 480 | 960 | 24 | 3.00 |"
+    assert done.endswith("\n\nAll 72 cells have finished: 9.00 CPU-hours of fit time, "
+                         "1.50 CPU-hours per (class, function).")
+    last = t[(t["draw"] == t["draw"].max()) & (t["n"] == 800)].index
+    partial = build.study_cost(t.drop(last), study, label="estimator")
+    assert partial.endswith("\n\n69 of 72 cells have finished, 8.20 CPU-hours of fit time. "
+                            "The 5 (class, function) units finished whole cost 1.50 CPU-hours "
+                            "each on average, so the 6 units of the study take about 9.0 "
+                            "CPU-hours at that pace.")
