@@ -10,7 +10,8 @@ results/published ssm transformer``; the other blocks are tables computed here f
 same results directory with the same fits. The ``decisive`` and ``decisive2`` blocks are
 ``nprates compare results/decisive ssm transformer`` and the same of results/decisive2
 (with ``--partial`` while cells are missing), ``decisive2cost`` the fit seconds and
-CPU-hours of results/decisive2 so far with its projected total, ``decisive2plan`` ``nprates
+CPU-hours of results/decisive2 (so far with its projected total; once complete, what it
+cost), ``decisive2plan`` ``nprates
 plan`` with results/decisive2 as its pilot (the power the study's design had and the design
 that would decide), ``decisive2lead`` the page's lead: the same comparison and power per
 class in a sentence each (labelled interim while cells are missing), and the ``freshrecovery``
